@@ -1,0 +1,49 @@
+"""``kgnlu`` — the command line. Each command group lives in ``kgnlu/commands/``."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from kgnlu.commands.graph import app as graph_app
+from kgnlu.commands.run import run as run_command
+from kgnlu.errors import KgnluError
+
+app = typer.Typer(
+    name="kgnlu",
+    help="Knowledge-graph-aware language understanding: build graphs, link text, embed, fuse, answer.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(graph_app, name="graph")
+app.command("run")(run_command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: KgnluErrors become one clear line on stderr and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except KgnluError as err:
+        print(f"kgnlu: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kgnlu: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

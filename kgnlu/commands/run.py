@@ -1,0 +1,34 @@
+"""``kgnlu run``: the main job on the default graph (what `make run` does)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def run(
+    graph: Annotated[Path | None, typer.Option(help="Graph directory (default: $KGNLU_HOME/graphs/default).")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the default graph even if it exists.")] = False,
+    entity: Annotated[str, typer.Option(help="Entity whose neighbourhood is shown.")] = "dog",
+) -> None:
+    """Build the default graph (WordNet + GeoNames) if missing, then show its summary and a neighbourhood."""
+    from kgnlu.commands.graph import _print_summary, _summary
+    from kgnlu.kg import KnowledgeGraph
+    from kgnlu.kg.build import DEFAULT_SOURCES, build_graph, default_graph_path
+    from kgnlu.kg.storage import graph_exists
+
+    path = graph or default_graph_path()
+    if rebuild or not graph_exists(path):
+        print(f"building the default graph from {', '.join(DEFAULT_SOURCES)} into {path} ...")
+        build_graph(list(DEFAULT_SOURCES), path, force=True, name="default")
+    kg = KnowledgeGraph.load(path)
+    _print_summary(_summary(kg))
+    e = kg.lookup(entity)
+    print(f"\n{kg.entity_id(e)}  {kg.entity_label(e)}  [{kg.entity_kind(e)}]: {kg.entity_text(e)[:160]}")
+    for step in kg.neighbors(e)[:12]:
+        print(f"  {kg.describe_step(step)}")
+    print("\nsenses of 'bank' by prior p(e|m):")
+    for cand, prior in kg.aliases("bank")[:5]:
+        print(f"  {prior:.3f}  {kg.entity_id(cand)}  {kg.entity_text(cand)[:70]}")

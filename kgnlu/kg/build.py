@@ -1,0 +1,54 @@
+"""Build one graph directory from any mix of sources (the library side of ``kgnlu graph build``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.sources import parse_source
+from kgnlu.kg.sources.base import Source
+from kgnlu.kg.storage import check_target, write_graph
+
+
+def kgnlu_home() -> Path:
+    """``$KGNLU_HOME``, default ``~/.cache/kgnlu``."""
+    return Path(os.environ.get("KGNLU_HOME", Path.home() / ".cache" / "kgnlu")).expanduser()
+
+
+def default_graph_path() -> Path:
+    return kgnlu_home() / "graphs" / "default"
+
+
+DEFAULT_SOURCES = ("wordnet", "geonames")
+
+
+def build_graph(
+    sources: Sequence[str | Source],
+    out: str | Path,
+    *,
+    force: bool = False,
+    name: str | None = None,
+    store: bool = True,
+    equivalences: bool = True,
+) -> Path:
+    """Read every source, merge, link equivalent entities across sources, write ``out`` atomically.
+
+    ``sources`` are spec strings (see :func:`kgnlu.kg.sources.parse_source`) or Source objects.
+    Nothing is written to ``out`` unless the whole build succeeds.
+    """
+    out = Path(out)
+    check_target(out.absolute(), force)  # fail before reading gigabytes, not after
+    resolved: list[Source] = []
+    for s in sources:
+        resolved.extend(parse_source(s) if isinstance(s, str) else [s])
+    builder = GraphBuilder(name or out.name)
+    for source in resolved:
+        source.emit(builder)
+    if equivalences and len(resolved) > 1:
+        from kgnlu.kg.equivalence import link_equivalents
+
+        builder.begin_source("equivalence", "equivalence")
+        link_equivalents(builder)
+    return write_graph(builder.finalize(), out, force=force, store=store)

@@ -1,0 +1,59 @@
+"""The Source contract: one class per kind of input, each in its own file, all in ``SOURCES``.
+
+A source is made from the text of a CLI spec (``wordnet:/usr/share/wordnet``, ``geonames:15000``,
+``pykeen:nations``, ``sparql:URL``, or a file path) and writes its records into a
+:class:`~kgnlu.kg.builder.GraphBuilder`. ``checksum()`` identifies the exact input (recorded in
+the manifest so a rebuild from changed inputs is visible).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+from kgnlu.kg.builder import GraphBuilder
+from kgnlu.registry import Registry
+
+
+class Source(ABC):
+    #: registry name, also the spec prefix (``wordnet`` in ``wordnet:/dir``)
+    name: ClassVar[str]
+
+    @classmethod
+    @abstractmethod
+    def from_spec(cls, argument: str | None) -> Source:
+        """Build from the part of the spec after ``NAME:`` (None when the spec is just ``NAME``)."""
+
+    @property
+    @abstractmethod
+    def spec(self) -> str:
+        """The canonical spec string this source was made from (round-trips through parse_source)."""
+
+    @abstractmethod
+    def checksum(self) -> str:
+        """A content hash of the input ("sha256:..."), or a description where none can be computed."""
+
+    @abstractmethod
+    def emit(self, builder: GraphBuilder) -> None:
+        """Write every entity, relation, triple, alias and text into ``builder``.
+
+        Call ``builder.begin_source(self.spec, self.name, self.checksum())`` first. Raise
+        :class:`~kgnlu.errors.ParseError` (file, line, column, what was expected) on bad input and
+        :class:`~kgnlu.errors.SourceError` / :class:`~kgnlu.errors.DataMissingError` when the input
+        cannot be reached; show a progress bar (``kgnlu.progress``) for anything slow.
+        """
+
+
+SOURCES: Registry[type[Source]] = Registry("graph source")
+
+
+def file_sha256(paths: list[Path] | Path, chunk: int = 1 << 20) -> str:
+    """sha256 over the bytes of one or more files, in the order given."""
+    h = hashlib.sha256()
+    for path in [paths] if isinstance(paths, Path) else paths:
+        with open(path, "rb") as f:
+            while block := f.read(chunk):
+                h.update(block)
+    return "sha256:" + h.hexdigest()

@@ -1,0 +1,84 @@
+"""StringTable: many strings as one UTF-8 blob + int64 offsets, memory-mapped, no pickle.
+
+``table[i]`` decodes one string; ``table.find(s)`` binary-searches a table written sorted (or
+through a sort permutation). UTF-8 byte order equals code-point order, so Python's ``sorted``
+order is the order the bytes compare in.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def write_strings(strings: Sequence[str], stem: Path) -> list[Path]:
+    """Write ``stem.offsets.npy`` and ``stem.blob.bin``; returns the two paths."""
+    encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    off_path = stem.with_name(stem.name + ".offsets.npy")
+    blob_path = stem.with_name(stem.name + ".blob.bin")
+    np.save(off_path, offsets)
+    blob_path.write_bytes(b"".join(encoded))
+    return [off_path, blob_path]
+
+
+class StringTable:
+    def __init__(self, stem: Path, order: np.ndarray | None = None):
+        self.offsets = np.load(stem.with_name(stem.name + ".offsets.npy"), mmap_mode="r")
+        blob_path = stem.with_name(stem.name + ".blob.bin")
+        size = blob_path.stat().st_size
+        # np.memmap refuses empty files; an empty table needs no mapping.
+        self.blob = np.memmap(blob_path, dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
+        self.order = order  # permutation that sorts the table, when it is not stored sorted
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i: int) -> str:
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        return self.blob[start:end].tobytes().decode("utf-8", "surrogatepass")
+
+    def __iter__(self) -> Iterator[str]:
+        data = self.blob.tobytes().decode("utf-8", "surrogatepass") if len(self.blob) else ""
+        if data.isascii():  # byte offsets equal character offsets: slice the decoded string
+            offs = self.offsets.tolist()
+            for i in range(len(self)):
+                yield data[offs[i] : offs[i + 1]]
+        else:
+            for i in range(len(self)):
+                yield self[i]
+
+    def to_list(self) -> list[str]:
+        return list(self)
+
+    def find(self, s: str) -> int:
+        """Index of ``s`` (-1 if absent). Needs a sorted table or a sort ``order``."""
+        view = _SortedView(self)
+        pos = bisect.bisect_left(view, s)
+        if pos < len(view) and view[pos] == s:
+            return pos if self.order is None else int(self.order[pos])
+        return -1
+
+    def neighbourhood(self, s: str, width: int) -> list[str]:
+        """Up to 2·width strings around where ``s`` would sort (for 'did you mean' hints)."""
+        view = _SortedView(self)
+        pos = bisect.bisect_left(view, s)
+        return [view[i] for i in range(max(0, pos - width), min(len(view), pos + width))]
+
+
+class _SortedView:
+    """The table in sorted order, as a sequence ``bisect`` can search."""
+
+    def __init__(self, table: StringTable):
+        self.table = table
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __getitem__(self, i: int) -> str:
+        order = self.table.order
+        return self.table[i if order is None else int(order[i])]

@@ -1,0 +1,52 @@
+"""Shared fixtures: small graphs the tests build themselves."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("KGNLU_PROGRESS", "0")
+
+REPO = Path(__file__).resolve().parents[1]
+WORDNET_DIR = Path(os.environ.get("WORDNET_DIR", "/usr/share/wordnet"))
+
+# A family graph with a cycle, two relations, a hub and an isolated pair, as TSV.
+FAMILY_TSV = """head\trelation\ttail
+alice\tparent_of\tbob
+alice\tparent_of\tcarla
+bob\tparent_of\tdora
+carla\tparent_of\teve
+dora\tfriend_of\talice
+eve\tfriend_of\tfrank
+frank\tfriend_of\tgina
+hub\tknows\talice
+hub\tknows\tbob
+hub\tknows\tcarla
+xavier\tknows\tyves
+"""
+
+
+@pytest.fixture(scope="session")
+def family_tsv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("family") / "family.tsv"
+    path.write_text(FAMILY_TSV, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def family_graph(family_tsv, tmp_path_factory):
+    from kgnlu.kg import KnowledgeGraph
+    from kgnlu.kg.build import build_graph
+
+    out = build_graph([str(family_tsv)], tmp_path_factory.mktemp("graphs") / "family")
+    return KnowledgeGraph.load(out)
+
+
+def require_wordnet() -> Path:
+    if not (WORDNET_DIR / "data.noun").is_file():
+        pytest.skip(f"WordNet 3.0 not installed at {WORDNET_DIR} (make test installs it with apt-get)")
+    return WORDNET_DIR
