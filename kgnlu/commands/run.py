@@ -27,8 +27,17 @@ def run(
     _print_summary(_summary(kg))
     e = kg.lookup(entity)
     print(f"\n{kg.entity_id(e)}  {kg.entity_label(e)}  [{kg.entity_kind(e)}]: {kg.entity_text(e)[:160]}")
-    for step in kg.neighbors(e)[:12]:
-        print(f"  {kg.describe_step(step)}")
+    shown: dict[int, int] = {}
+    for step in kg.neighbors(e):  # at most two edges per relation, so every relation shows
+        if shown.get(step.relation, 0) < 2:
+            shown[step.relation] = shown.get(step.relation, 0) + 1
+            print(f"  {kg.describe_step(step)}")
+    print("\n'Paris' by prior p(e|m), with cross-source equivalences:")
+    for cand, prior in kg.aliases("Paris")[:5]:
+        same = [kg.entity_id(s.tail if s.forward else s.head)
+                for s in kg.neighbors(cand, relation="owl:sameAs")] if "owl:sameAs" in kg.relation_names else []
+        print(f"  {prior:.3f}  {kg.entity_id(cand)}  {kg.entity_text(cand)[:60]}"
+              + (f"  = {', '.join(same)}" if same else ""))
     print("\nsenses of 'bank' by prior p(e|m):")
     for cand, prior in kg.aliases("bank")[:5]:
         print(f"  {prior:.3f}  {kg.entity_id(cand)}  {kg.entity_text(cand)[:70]}")

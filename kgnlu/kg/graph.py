@@ -246,9 +246,9 @@ class KnowledgeGraph:
         IRIs compacted to CURIEs, literals to str/int/float/bool); ASK a bool; CONSTRUCT and
         DESCRIBE a list of (s, p, o) tuples.
         """
-        from kgnlu.kg.sparql_values import from_term, to_term
-
         import pyoxigraph as ox
+
+        from kgnlu.kg.sparql_values import from_term, to_term
 
         subs = {ox.Variable(k.lstrip("?$")): to_term(v) for k, v in (bindings or {}).items()}
         try:

@@ -48,27 +48,26 @@ def ntriples_lines(data: GraphData, prefixes: dict[str, str]) -> Iterator[str]:
             yield f"{node} {label} {_literal(data.relation_labels[i])} .\n"
 
 
+def _bulk_load_lines(store: ox.Store, lines: list[str]) -> None:
+    try:
+        store.bulk_load("".join(lines).encode("utf-8", "surrogatepass"), format=ox.RdfFormat.N_TRIPLES)
+    except SyntaxError as err:
+        raise SourceError(f"an id in the graph is not a valid IRI for the store: {err}. "
+                          "Ids must be IRIs or CURIEs with a known prefix.") from None
+
+
 def build_store(data: GraphData, prefixes: dict[str, str], path: Path, chunk_lines: int = 200_000) -> int:
     """Create the store at ``path``; returns the number of quads it holds."""
     store = ox.Store(str(path))
     try:
         batch: list[str] = []
-
-        def flush() -> None:
-            if batch:
-                try:
-                    store.bulk_load("".join(batch).encode("utf-8", "surrogatepass"),
-                                    format=ox.RdfFormat.N_TRIPLES)
-                except SyntaxError as err:
-                    raise SourceError(f"an id in the graph is not a valid IRI for the store: {err}. "
-                                      "Ids must be IRIs or CURIEs with a known prefix.") from None
-                batch.clear()
-
         for line in ntriples_lines(data, prefixes):
             batch.append(line)
             if len(batch) >= chunk_lines:
-                flush()
-        flush()
+                _bulk_load_lines(store, batch)
+                batch.clear()
+        if batch:
+            _bulk_load_lines(store, batch)
         for file, fmt in data.rdf_files:
             rdf_format = fmt if isinstance(fmt, ox.RdfFormat) else ox.RdfFormat.from_extension(fmt)
             with (gzip.open if file.suffix == ".gz" else open)(file, "rb") as f:
