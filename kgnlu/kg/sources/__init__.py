@@ -11,7 +11,7 @@ import glob
 from pathlib import Path
 
 from kgnlu.errors import SourceError
-from kgnlu.kg.sources import pykeen, tsv  # noqa: F401  (registers the sources)
+from kgnlu.kg.sources import geonames, pykeen, rdf, sparql, tsv, wordnet  # noqa: F401  (registers the sources)
 from kgnlu.kg.sources.base import SOURCES, Source
 
 # Extensions read by the "tsv" source; every other file goes to the "rdf" source, which knows
