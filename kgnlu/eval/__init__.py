@@ -1,0 +1,1 @@
+"""Evaluation tasks and their reports (JSON + short markdown)."""

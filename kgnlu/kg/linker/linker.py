@@ -1,0 +1,376 @@
+"""EntityLinker: text → :class:`Link` (character spans → entity ids) against a KnowledgeGraph.
+
+    kg = KnowledgeGraph.load(path)
+    linker = EntityLinker.from_graph(kg, mode="fast")     # or "neural" (MiniLM context similarity)
+    linker.link("Paris, a city in Texas, ...")             # [Link(0, 5, "Paris", "geonames:4717560", ...)]
+    for links in linker.link_batch(lines): ...             # streaming, batched
+
+Steps: spaCy tokens → mentions (:mod:`.mentions`) → candidates (:mod:`.candidates`, plus
+:mod:`.dense_index` in neural mode) → context features (:mod:`.lexical`, encoder embeddings) →
+scores (:mod:`.disambiguation`). Everything is windowed (mentions see a bounded token window and
+a bounded number of neighbouring mentions), so time grows linearly with the text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kgnlu.errors import ConfigError, LinkerIndexError
+from kgnlu.kg.builder import alias_key
+from kgnlu.kg.linker.candidates import CandidateGenerator, CandidateInfo
+from kgnlu.kg.linker.dense_index import DenseIndex, EntityEmbeddings, TextEncoder
+from kgnlu.kg.linker.disambiguation import Coherence, Disambiguator, MentionItem, Weights
+from kgnlu.kg.linker.index import LINKER_DIR, LinkerIndex
+from kgnlu.kg.linker.lexical import stem
+from kgnlu.kg.linker.link import Candidate, Link
+from kgnlu.kg.linker.mentions import STOP, Mention, Variant
+
+log = logging.getLogger(__name__)
+MODES = ("fast", "neural")
+AUTO_DENSE_LIMIT = 20_000  # graphs up to this many entities get a dense index without asking
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass
+class LinkerConfig:
+    mode: str = "fast"
+    nil_threshold: float = 0.05  # mentions whose best score is below this are not linked
+    fuzzy: bool = True  # fuzzy candidates for unmatched capitalised runs and long words
+    fuzzy_min_similarity: float = 0.8
+    max_candidates: int = 64  # per mention, by prior (KnowBERT kept 30)
+    context_tokens: int = 24  # lexical context: this many tokens either side of a mention
+    segment_tokens: int = 64  # neural context: texts are encoded in segments of this many tokens
+    coherence_window: int = 8  # mentions either side that coherence looks at
+    dense_k: int = 8  # dense candidates per mention without alias candidates
+    dense_min_score: float = 0.55
+    batch_size: int = 64
+    device: str = "cpu"
+    weights: Weights = field(default_factory=Weights)
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ConfigError(f"linker mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if not 0.0 <= self.nil_threshold <= 1.0:
+            raise ConfigError(f"nil_threshold must be in [0, 1], got {self.nil_threshold}")
+
+
+class EntityLinker:
+    def __init__(self, kg, index: LinkerIndex, config: LinkerConfig, nlp=None,
+                 encoder: TextEncoder | None = None, embeddings: EntityEmbeddings | None = None,
+                 dense: DenseIndex | None = None, folder: Path | None = None):
+        import spacy
+
+        from kgnlu.kg.linker.mentions import MentionDetector
+
+        self.kg, self.index, self.config = kg, index, config
+        self.nlp = nlp if nlp is not None else spacy.blank("en")
+        names_cache: dict[int, bool] = {}
+
+        def names_only(row: int) -> bool:
+            hit = names_cache.get(row)
+            if hit is None:
+                hit = names_cache[row] = index.aliases.names_only(row, index.proper)
+            return hit
+
+        self.detector = MentionDetector(index.aliases.index, index.prefixes, index.morphology,
+                                        names_only=names_only)
+        self.candidates = CandidateGenerator(index.aliases, index.canonical, index.entity_pos,
+                                             index.fuzzy if config.fuzzy else None,
+                                             config.max_candidates, config.fuzzy_min_similarity)
+        coherence = Coherence(kg.walker, index.canonical)
+        label_cache: dict[int, frozenset[str]] = {}
+
+        def label_keys(e: int) -> frozenset[str]:
+            hit = label_cache.get(e)
+            if hit is None:
+                hit = frozenset(alias_key(kg.entity_label(x)) for x in [e, *coherence.members.get(e, ())])
+                if len(label_cache) < 200_000:
+                    label_cache[e] = hit
+            return hit
+
+        self.disambiguator = Disambiguator(config.weights, coherence, index.proper, label_keys)
+        self.encoder, self.embeddings, self.dense = encoder, embeddings, dense
+        self.folder = folder
+        self._ids = kg.entity_ids()
+        self._word_cache: dict[int, str | None] = {}
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_graph(cls, kg, mode: str = "fast", *, nil_threshold: float | None = None,
+                   weights: Weights | dict | None = None, nlp=None, encoder: TextEncoder | None = None,
+                   entity_texts: Sequence[str] | None = None, save: bool = True,
+                   dense: bool | None = None, device: str = "cpu", rebuild: bool = False,
+                   **config) -> EntityLinker:
+        """A linker over ``kg``. Indexes load from ``GRAPH/linker/`` when current, else they are
+        built (seconds for WordNet+GeoNames) and saved there when ``save`` and writable.
+
+        ``entity_texts`` replaces the entities' texts (evaluations strip held-out examples this
+        way); such a linker is never saved. ``nlp``: a spaCy pipeline; its NER spans are linked
+        too. ``encoder``: a :class:`TextEncoder` for neural mode (default: packaged MiniLM).
+        ``dense``: build a faiss index over every entity (default: only for graphs up to
+        20,000 entities; ``kgnlu link GRAPH --build-index`` builds one for larger graphs).
+        """
+        if isinstance(weights, dict):
+            weights = Weights.from_dict(weights)
+        cfg = LinkerConfig(mode=mode, weights=weights or Weights(), device=device, **config)
+        if nil_threshold is not None:
+            cfg.nil_threshold = float(nil_threshold)
+            cfg.__post_init__()
+        import spacy
+
+        nlp_ = nlp if nlp is not None else spacy.blank("en")
+        folder = Path(kg.path) / LINKER_DIR
+        persist = save and entity_texts is None
+        index = None
+        if persist and not rebuild and LinkerIndex.is_current(folder, kg):
+            try:
+                index = LinkerIndex.load(folder, kg)
+            except LinkerIndexError as err:
+                log.warning("%s; rebuilding", err)
+        if index is None:
+            index = LinkerIndex.build(kg, nlp_, entity_texts)
+            if persist:
+                cls._save_index(index, folder, kg)
+        if not persist:
+            folder = None
+        emb = dense_index = None
+        if mode == "neural":
+            encoder = encoder or TextEncoder.minilm(device=device, batch_size=cfg.batch_size)
+            emb = cls._load_embeddings(folder, kg, encoder, index)
+            if folder is not None and (folder / "dense.faiss").is_file() and dense is not False:
+                dense_index = DenseIndex.load(folder)
+        linker = cls(kg, index, cfg, nlp_, encoder, emb, dense_index, folder)
+        if mode == "neural" and dense_index is None and (
+                dense or (dense is None and kg.num_entities <= AUTO_DENSE_LIMIT)):
+            linker.build_dense_index()
+        return linker
+
+    @staticmethod
+    def _save_index(index: LinkerIndex, folder: Path, kg) -> None:
+        from kgnlu.encoders.checkpoint import atomic_directory
+
+        try:
+            with atomic_directory(folder) as staging:
+                index.save(staging, kg)
+        except OSError as err:  # a read-only graph still links, it just rebuilds next time
+            log.warning("could not save linker indexes to %s: %s", folder, err)
+
+    @staticmethod
+    def _load_embeddings(folder, kg, encoder: TextEncoder, index: LinkerIndex) -> EntityEmbeddings:
+        text_of = _cluster_text(index)
+        path = None if folder is None else folder / "embeddings.safetensors"
+        if path is not None and path.is_file():
+            try:
+                return EntityEmbeddings.load(path, kg.num_entities, encoder.dim, text_of)
+            except (ConfigError, OSError) as err:
+                log.warning("%s; recomputing entity embeddings", err)
+        return EntityEmbeddings.empty(kg.num_entities, encoder.dim, text_of)
+
+    def build_dense_index(self, on_progress=None) -> DenseIndex:
+        """Embed every entity cluster and index them with faiss (saved beside the graph)."""
+        if self.encoder is None or self.embeddings is None:
+            raise ConfigError("a dense index needs neural mode (an encoder)")
+        reps = np.unique(self.index.canonical)
+        self.embeddings.fill(reps.tolist(), self.encoder, on_progress=on_progress)
+        self.dense = DenseIndex.build(self.embeddings.get(reps), reps)
+        if self.folder is not None and self.folder.is_dir():
+            try:
+                self.embeddings.save(self.folder / "embeddings.safetensors")
+                self.dense.save(self.folder)
+            except OSError as err:
+                log.warning("could not save the dense index to %s: %s", self.folder, err)
+        return self.dense
+
+    def save_embeddings(self) -> None:
+        """Persist lazily computed entity embeddings (no-op when nothing new or not persistent)."""
+        if self.embeddings is not None and self.embeddings.dirty and self.folder is not None \
+                and self.folder.is_dir():
+            self.embeddings.save(self.folder / "embeddings.safetensors")
+
+    # ------------------------------------------------------------------ linking
+    def link(self, text: str, spans: Sequence[tuple[int, int]] | None = None) -> list[Link]:
+        """Links in ``text``. With ``spans`` (character offsets), only those spans are
+        disambiguated (gold-mention evaluation); each gets its best candidate, no NIL cut."""
+        return self._link_docs([self._doc(text)], [spans] if spans is not None else None)[0]
+
+    def link_batch(self, texts: Iterable[str], batch_size: int | None = None) -> Iterator[list[Link]]:
+        """Stream links for many texts, in order, ``batch_size`` texts at a time."""
+        size = batch_size or self.config.batch_size
+        batch: list[str] = []
+        for text in texts:
+            batch.append(text)
+            if len(batch) >= size:
+                yield from self._link_docs([self._doc(t) for t in batch])
+                batch = []
+        if batch:
+            yield from self._link_docs([self._doc(t) for t in batch])
+
+    def link_doc(self, doc, use_ner: bool = True) -> list[Link]:
+        """Links for a spaCy Doc made elsewhere (the spaCy component's entry)."""
+        return self._link_docs([doc], use_ner=use_ner)[0]
+
+    def link_docs(self, docs: Sequence, use_ner: bool = True) -> list[list[Link]]:
+        return self._link_docs(list(docs), use_ner=use_ner)
+
+    def entity_index(self, ext_id: str) -> int:
+        return self.kg.index_of(ext_id)
+
+    def canonical_id(self, ext_id: str) -> str:
+        """The external id of the sameAs cluster an entity belongs to (the id links report)."""
+        e = self.kg.index_of(ext_id)
+        return ext_id if e < 0 else self._ids[int(self.index.canonical[e])]
+
+    # ------------------------------------------------------------------ internals
+    def _doc(self, text: str):
+        if not isinstance(text, str):
+            raise ConfigError(f"link() takes str, got {type(text).__name__}")
+        # spaCy and WordPiece need valid UTF-8; one replacement per surrogate keeps offsets.
+        clean = _SURROGATE.sub("\ufffd", text)
+        if self.nlp.pipe_names and "ner" in self.nlp.pipe_names and len(clean) < self.nlp.max_length:
+            doc = self.nlp(clean)
+        else:
+            doc = self.nlp.tokenizer(clean)
+        doc.user_data["kgnlu_text"] = text
+        return doc
+
+    def _link_docs(self, docs: list, spans_per_doc: list | None = None,
+                   use_ner: bool = True) -> list[list[Link]]:
+        per_doc: list[list[MentionItem]] = []
+        for d, doc in enumerate(docs):
+            if spans_per_doc is not None:
+                mentions = self._given_mentions(doc, spans_per_doc[d])
+            else:
+                mentions = self.detector.detect(doc, use_ner=use_ner, fuzzy=self.config.fuzzy)
+            text = doc.user_data.get("kgnlu_text", doc.text)
+            items = []
+            for m in mentions:
+                key = alias_key(text[m.start:m.end])
+                items.append(MentionItem(m, key, self.candidates.for_mention(m, key)))
+            per_doc.append(items)
+        if self.config.mode == "neural":
+            self._neural_features(docs, per_doc)
+        out = []
+        for doc, items in zip(docs, per_doc, strict=True):
+            items = [it for it in items if it.candidates]
+            self._lexical_features(doc, items)
+            out.append(self._links(doc, items, spans_per_doc is None))
+        return out
+
+    def _given_mentions(self, doc, spans) -> list[Mention]:
+        text = doc.user_data.get("kgnlu_text", doc.text)
+        out = []
+        for start, end in spans:
+            if not 0 <= start < end <= len(text):
+                raise ConfigError(f"span ({start}, {end}) is outside the text (length {len(text)})")
+            span = doc.char_span(start, end, alignment_mode="expand")
+            if span is None:
+                continue
+            key = alias_key(text[start:end])
+            variants = [Variant(key, None)] if key in self.index.aliases.index else []
+            words = key.split(" ")
+            prefix = " ".join(words[:-1])
+            variants += self.detector._variants(prefix, " " if prefix else "", words[-1], key)
+            initial = span.start == 0 or doc[span.start - 1].text in ".!?:;\"“"
+            out.append(Mention(start, end, span.start, span.end, variants, text[start:start + 1].isupper(),
+                               initial, fuzzy=not variants))
+        return out
+
+    def _token_word(self, tok) -> str | None:
+        w = self._word_cache.get(tok.orth, 0)
+        if w == 0:
+            low = tok.lower_
+            w = stem(low) if len(low) > 1 and tok.is_alpha and low not in STOP else None
+            if len(self._word_cache) < 500_000:
+                self._word_cache[tok.orth] = w
+        return w
+
+    def _lexical_features(self, doc, items: list[MentionItem]) -> None:
+        lex = self.index.lexical
+        if not items:
+            return
+        words = [self._token_word(t) for t in doc]
+        k = self.config.context_tokens
+        for it in items:
+            m = it.mention
+            own = {w for w in words[m.token_start:m.token_end] if w}
+            ctx = [w for w in words[max(0, m.token_start - k):m.token_start] + words[m.token_end:m.token_end + k]
+                   if w and w not in own]
+            context = lex.context(ctx)
+            it.lexical = [lex.similarity(context, c.entity) for c in it.candidates]
+
+    def _neural_features(self, docs, per_doc: list[list[MentionItem]]) -> None:
+        """Segment embeddings as mention contexts; dense candidates; cosine features."""
+        seg_texts: list[str] = []
+        seg_of: list[list[int]] = []  # per doc: segment index of each token
+        n = self.config.segment_tokens
+        for doc in docs:
+            bounds = list(range(0, len(doc), n)) or [0]
+            index_of_token = []
+            for s, lo in enumerate(bounds):
+                hi = min(lo + n, len(doc))
+                seg_texts.append(doc[lo:hi].text if hi > lo else "")
+                index_of_token.extend([len(seg_texts) - 1] * (hi - lo))
+                del s
+            seg_of.append(index_of_token)
+        vectors = self.encoder.encode([_SURROGATE.sub("\ufffd", t) for t in seg_texts])
+        need_dense = [(d, it) for d, items in enumerate(per_doc) for it in items
+                      if self.dense is not None and (not it.candidates or it.mention.from_ner)]
+        if need_dense:
+            surf = self.encoder.encode([it.key for _, it in need_dense])
+            queries = []
+            for (d, it), s in zip(need_dense, surf, strict=True):
+                q = s + vectors[seg_of[d][it.mention.token_start]] * 0.5
+                queries.append(q / max(np.linalg.norm(q), 1e-6))
+            for (_, it), hits in zip(need_dense, self.dense.search(np.asarray(queries), self.config.dense_k),
+                                     strict=True):
+                have = {c.entity for c in it.candidates}
+                for e, score in hits:
+                    if score >= self.config.dense_min_score and e not in have:
+                        it.candidates.append(CandidateInfo(int(self.index.canonical[e]), 0.0, "dense", score))
+        wanted = {c.entity for items in per_doc for it in items for c in it.candidates}
+        self.embeddings.ensure(sorted(wanted), self.encoder)
+        for d, items in enumerate(per_doc):
+            for it in items:
+                if not it.candidates:
+                    continue
+                ctx = vectors[seg_of[d][min(it.mention.token_start, len(seg_of[d]) - 1)]] \
+                    if seg_of[d] else np.zeros(self.encoder.dim, np.float32)
+                ents = self.embeddings.get([c.entity for c in it.candidates])
+                it.neural = (ents @ ctx).tolist()
+
+    def _links(self, doc, items: list[MentionItem], apply_nil: bool) -> list[Link]:
+        text = doc.user_data.get("kgnlu_text", doc.text)
+        ranked = self.disambiguator.rank(items)
+        links = []
+        for it, scored in zip(items, ranked, strict=True):
+            if not scored:
+                continue
+            best, score = scored[0]
+            if apply_nil and score < self.config.nil_threshold:
+                continue
+            m = it.mention
+            cands = tuple(Candidate(self._ids[c.entity], float(s), float(c.prior), c.source)
+                          for c, s in scored)
+            links.append(Link(m.start, m.end, text[m.start:m.end], self._ids[best.entity],
+                              float(score), cands))
+        return links
+
+
+def _cluster_text(index: LinkerIndex):
+    """Text to embed for a cluster representative: its own text plus its sameAs members'."""
+    members: dict[int, list[int]] = {}
+    canon = index.canonical
+    for e in np.flatnonzero(canon != np.arange(len(canon))).tolist():
+        members.setdefault(int(canon[e]), []).append(e)
+
+    def text_of(e: int) -> str:
+        parts = [index.texts[e]] + [index.texts[m].split(": ", 1)[-1] for m in members.get(e, ())]
+        return " ".join(parts)
+
+    return text_of
