@@ -6,7 +6,10 @@ import sys
 
 import typer
 
+from kgnlu.commands.eval import app as eval_app
 from kgnlu.commands.graph import app as graph_app
+from kgnlu.commands.kge import app as kge_app
+from kgnlu.commands.link import link as link_command
 from kgnlu.commands.run import run as run_command
 from kgnlu.errors import KgnluError
 
@@ -18,7 +21,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(graph_app, name="graph")
+app.add_typer(kge_app, name="kge")
 app.command("run")(run_command)
+app.command("link")(link_command)
+app.add_typer(eval_app, name="eval")
 
 
 def main(argv: list[str] | None = None) -> int:

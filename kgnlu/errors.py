@@ -115,3 +115,15 @@ class CheckpointError(KgnluError, OSError):
 
 
 # Errors added by later parts of the library go below, one class each, with the next free code.
+
+
+class TrainingError(KgnluError, RuntimeError):
+    """Training cannot go on (non-finite loss, a data stream that yields nothing, ranks out of step)."""
+
+    code = "E060"
+
+
+class LinkerIndexError(KgnluError, OSError):
+    """The entity linker's saved indexes (GRAPH/linker/) are missing, stale or corrupt."""
+
+    code = "E050"
