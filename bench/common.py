@@ -28,6 +28,8 @@ class Result:
 
     @property
     def ratio(self) -> float:
+        if self.ours == self.peer:  # includes both 0: a tie, not an infinite win
+            return 1.0
         if self.higher_is_better:
             return self.ours / self.peer if self.peer else float("inf")
         return self.peer / self.ours if self.ours else float("inf")

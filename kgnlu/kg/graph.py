@@ -208,6 +208,12 @@ class KnowledgeGraph:
         ids, rels = self.entity_ids(), [self.relation_id(r) for r in range(self.num_relations)]
         return {(ids[h], rels[r], ids[t]) for h, r, t in np.asarray(self.triples).tolist()}
 
+    def similar(self, entity: str | int, k: int = 10, name: str | None = None) -> list[tuple[int, float]]:
+        """The ``k`` nearest entities by trained graph embeddings (``kgnlu kge train``), via faiss."""
+        from kgnlu.kge.similarity import similar
+
+        return similar(self, entity, k, name)
+
     # -- interop -------------------------------------------------------------------------------
     def to_networkx(self, subgraph: Subgraph | None = None):
         """A networkx MultiDiGraph of ``subgraph`` (or of the whole graph, if small enough)."""

@@ -18,6 +18,7 @@ from kgnlu.errors import SourceError
 from kgnlu.kg.builder import GraphData
 from kgnlu.kg.namespaces import KGNLU_KIND, RDFS_COMMENT, RDFS_LABEL, expand
 
+_LINE_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
 
@@ -70,8 +71,11 @@ def build_store(data: GraphData, prefixes: dict[str, str], path: Path, chunk_lin
             _bulk_load_lines(store, batch)
         for file, fmt in data.rdf_files:
             rdf_format = fmt if isinstance(fmt, ox.RdfFormat) else ox.RdfFormat.from_extension(fmt)
+            # Relative IRIs resolve against the file's own URI, exactly as the RDF source
+            # resolved them for the integer triples (line-based formats have none).
+            base = None if rdf_format in _LINE_FORMATS else Path(file).resolve().as_uri()
             with (gzip.open if file.suffix == ".gz" else open)(file, "rb") as f:
-                store.bulk_load(f, format=rdf_format)
+                store.bulk_load(f, format=rdf_format, base_iri=base)
         store.flush()
         return len(store)
     finally:
