@@ -26,6 +26,8 @@ SPLITS = ("train", "valid", "test")  # triple_split codes 0, 1, 2; unsplit tripl
 
 def alias_key(surface: str) -> str:
     """The normalised form aliases are indexed under: NFKC, case-folded, whitespace collapsed."""
+    if surface.isascii():  # NFKC is the identity on ASCII, and casefold() equals lower() there
+        return " ".join(surface.lower().split())
     return " ".join(unicodedata.normalize("NFKC", surface).casefold().split())
 
 
@@ -73,6 +75,8 @@ class GraphData:
     # file extension ("ttl", "nt", ...); .gz files are decompressed on the way in.
     rdf_files: list[tuple[Path, object]]
     has_splits: bool = False
+    # bool [T]: the triple came from an RDF file that the store bulk-loads verbatim
+    in_verbatim_file: np.ndarray | None = None
 
 
 class GraphBuilder:
@@ -88,7 +92,9 @@ class GraphBuilder:
         self._relation_labels: dict[int, str] = {}
         self._triple_chunks: list[np.ndarray] = []  # int64 [n, 4]: head, relation, tail, split
         self._pending: list[tuple[int, int, int, int]] = []
-        self._aliases: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+        self._chunk_sources: list[int] = []  # index into _sources of each triple chunk
+        self._verbatim_sources: set[int] = set()  # sources whose RDF files the store loads as-is
+        self._aliases: dict[str, dict[int, float]] = {}
         self._prefixes: dict[str, str] = {}
         self._sources: list[SourceCounts] = []
         self._rdf_files: list[tuple[Path, object]] = []
@@ -113,6 +119,7 @@ class GraphBuilder:
     def add_rdf_file(self, path: Path, fmt: object) -> None:
         """Load this RDF file verbatim into the graph's SPARQL store (literals, named graphs kept)."""
         self._rdf_files.append((Path(path), fmt))
+        self._verbatim_sources.add(len(self._sources) - 1)
 
     # -- interning -----------------------------------------------------------------------------
     def entity(
@@ -189,6 +196,7 @@ class GraphBuilder:
             self._has_splits = True
         self._flush()
         self._triple_chunks.append(chunk)
+        self._chunk_sources.append(len(self._sources) - 1)
         if self.current is not None:
             self.current.triples += n
 
@@ -200,10 +208,12 @@ class GraphBuilder:
         if weight < 0:
             raise ConfigError(f"alias weight for {surface!r} must be >= 0, got {weight}")
         entity = self.entity(ext_id)
-        bucket = self._aliases[key]
+        bucket = self._aliases.get(key)
+        if bucket is None:
+            bucket = self._aliases[key] = {}
         if entity not in bucket and self.current is not None:
             self.current.aliases += 1
-        bucket[entity] += weight
+        bucket[entity] = bucket.get(entity, 0.0) + weight
 
     def literal_statements(self, n: int) -> None:
         """Count statements with literal objects that live only in the SPARQL store."""
@@ -222,11 +232,16 @@ class GraphBuilder:
             raise ConfigError("graphs over 2^31 entities or relations are not supported")
         # Unique (h, r, t); where the same fact came with several splits keep the lowest code
         # (train before valid before test), so no test triple leaks a duplicate into train.
-        raw = raw[_sort_order(raw, n_entities, n_relations)]
+        source = np.repeat(np.asarray(self._chunk_sources, dtype=np.int64),
+                           [len(c) for c in self._triple_chunks])
+        order = _sort_order(raw, n_entities, n_relations)
+        raw, source = raw[order], source[order]
         if len(raw):
             keep = np.ones(len(raw), dtype=bool)
             keep[1:] = np.any(raw[1:, :3] != raw[:-1, :3], axis=1)
-            raw = raw[keep]
+            raw, source = raw[keep], source[keep]
+        # The store loads RDF files verbatim; their triples need not be generated a second time.
+        in_verbatim_file = np.isin(source, np.fromiter(self._verbatim_sources, dtype=np.int64))
         triples = raw[:, :3].astype(np.int32)
         split = raw[:, 3].astype(np.uint8)
 
@@ -269,12 +284,14 @@ class GraphBuilder:
             sources=self._sources,
             rdf_files=list(self._rdf_files),
             has_splits=self._has_splits,
+            in_verbatim_file=in_verbatim_file,
         )
 
     # -- internals -----------------------------------------------------------------------------
     def _flush(self) -> None:
         if self._pending:
             self._triple_chunks.append(np.asarray(self._pending, dtype=np.int64).reshape(-1, 4))
+            self._chunk_sources.append(len(self._sources) - 1)
             self._pending = []
 
     @property

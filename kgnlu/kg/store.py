@@ -35,7 +35,10 @@ def ntriples_lines(data: GraphData, prefixes: dict[str, str]) -> Iterator[str]:
     ents = [_iri_or_bnode(e, prefixes) for e in data.entity_ids]
     rels = [_iri_or_bnode(r, prefixes) for r in data.relation_ids]
     label, comment, kind_p = f"<{RDFS_LABEL}>", f"<{RDFS_COMMENT}>", f"<{KGNLU_KIND}>"
-    for h, r, t in data.triples.tolist():
+    triples = data.triples
+    if data.in_verbatim_file is not None:  # those arrive with their RDF file, loaded as-is
+        triples = triples[~data.in_verbatim_file]
+    for h, r, t in triples.tolist():
         yield f"{ents[h]} {rels[r]} {ents[t]} .\n"
     kinds = [_literal(k) for k in data.kinds]
     for i, node in enumerate(ents):

@@ -115,3 +115,15 @@ def test_sparql_bindings_are_bound_not_pasted(family_graph):
 def test_sparql_errors_are_query_errors(family_graph):
     with pytest.raises(QueryError, match="syntax"):
         family_graph.sparql("SELEC ?x WHERE { ?x ?p ?o }")
+
+
+def test_store_holds_every_triple_once_whether_generated_or_loaded_verbatim(family_tsv, tmp_path):
+    nt = tmp_path / "extra.nt"
+    nt.write_text("<http://ex.org/a> <http://ex.org/p> <http://ex.org/b> .\n"
+                  "<http://ex.org/a> <http://ex.org/age> \"42\" .\n", encoding="utf-8")
+    kg = KnowledgeGraph.load(build_graph([str(family_tsv), str(nt)], tmp_path / "g"))
+    # the RDF file's triples come from the file itself (literal included), the TSV's are generated
+    assert kg.sparql("ASK { <http://ex.org/a> <http://ex.org/p> <http://ex.org/b> }") is True
+    assert kg.sparql("SELECT ?v WHERE { <http://ex.org/a> <http://ex.org/age> ?v }") == [{"v": "42"}]
+    rows = kg.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?o)) }")
+    assert rows[0]["n"] == kg.num_triples  # every entity triple exactly once
