@@ -162,7 +162,10 @@ class KnowledgeGraph:
             return e
         found = self.aliases(query)
         if found:
-            return found[0][0]
+            # An entity labelled exactly as written beats a higher prior reached through
+            # folding: "cat" is the animal, not the town "Çat" whose alias folds to "cat".
+            exact = [e for e, _ in found if self.entity_label(e) == query]
+            return exact[0] if exact else found[0][0]
         raise UnknownEntityError(query, self.close_matches(query))
 
     def close_matches(self, query: str, n: int = 5) -> list[str]:

@@ -138,3 +138,19 @@ def test_to_networkx_and_rdflib(family_graph):
     alice = rdflib.URIRef("urn:kgnlu:family:alice")
     assert (alice, rdflib.RDFS.label, rdflib.Literal("alice")) in rg
     assert len(list(rg.triples((alice, rdflib.URIRef("urn:kgnlu:family:parent_of"), None)))) == 2
+
+
+def test_exact_label_beats_a_folded_alias_with_higher_prior(tmp_path):
+    from kgnlu.kg import KnowledgeGraph
+    from kgnlu.kg.builder import GraphBuilder
+    from kgnlu.kg.storage import write_graph
+
+    b = GraphBuilder()
+    b.entity("x:animal", label="cat")
+    b.entity("x:town", label="Çat")
+    b.alias("cat", "x:animal", 1)
+    b.alias("CAT", "x:town", 9)  # folds to the same key with a higher prior
+    kg = KnowledgeGraph.load(write_graph(b.finalize(), tmp_path / "g", store=False))
+    assert kg.aliases("cat")[0][0] == kg.index_of("x:town")
+    assert kg.lookup("cat") == kg.index_of("x:animal")
+    assert kg.lookup("Cat") == kg.index_of("x:town")  # no exact label: highest prior
