@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,4 +44,37 @@ def _atomic_path(path: Path) -> Iterator[Path]:
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        raise
+
+
+def swap_into_place(staging: Path, target: Path) -> None:
+    """Rename a finished ``staging`` folder to ``target``; an existing ``target`` is swapped out
+    first and deleted only once the new one is in place (restored if the rename fails)."""
+    if target.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        os.replace(target, retired / "old")
+        try:
+            os.replace(staging, target)
+        except BaseException:
+            os.replace(retired / "old", target)
+            raise
+        finally:
+            shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling of ``target`` to fill; on success it replaces ``target`` in one
+    rename, on failure it is removed and ``target`` is left exactly as it was."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    os.chmod(staging, 0o755)  # mkdtemp makes it owner-only; saved data is for whoever can read the parent
+    try:
+        yield staging
+        swap_into_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
         raise

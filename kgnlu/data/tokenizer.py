@@ -101,7 +101,7 @@ class Tokenizer:
     # ------------------------------------------------------------------ files
     def save(self, folder: str | Path) -> Path:
         """Write tokenizer.json, tokenizer_config.json (for AutoTokenizer) and kgnlu_tokenizer.json, atomically."""
-        from kgnlu.encoders.checkpoint import atomic_directory
+        from kgnlu.io import atomic_directory
 
         target = Path(folder)
         with atomic_directory(target) as staging:

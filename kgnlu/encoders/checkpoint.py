@@ -6,12 +6,7 @@ Directories are written atomically: into a temporary sibling, then renamed into 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +16,7 @@ from safetensors.torch import load_file, save_file
 from kgnlu.encoders.config import EncoderConfig
 from kgnlu.encoders.hf import HF_FAMILIES, check_export, export_family
 from kgnlu.errors import CheckpointError, ConfigError, UnknownNameError
+from kgnlu.io import atomic_directory
 
 NATIVE_CONFIG = "kgnlu_encoder.json"
 NATIVE_FORMAT = "kgnlu-encoder"
@@ -29,27 +25,6 @@ WEIGHTS = "model.safetensors"
 WEIGHTS_INDEX = "model.safetensors.index.json"
 #: config fields a caller may change at load time: they alter speed or training noise, not the function
 LOAD_OVERRIDES = frozenset({"attention_backend", "padding_free", "hidden_dropout", "attention_dropout"})
-
-
-@contextlib.contextmanager
-def atomic_directory(target: Path) -> Iterator[Path]:
-    """Yield a temporary sibling of ``target``; on success it replaces ``target`` in one rename."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    os.chmod(staging, 0o755)  # mkdtemp makes it owner-only; a saved model is for everyone who can read the parent
-    try:
-        yield staging
-        if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-            os.replace(target, retired / "old")
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def read_json(path: Path) -> dict[str, Any]:

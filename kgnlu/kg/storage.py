@@ -28,6 +28,7 @@ import numpy as np
 
 from kgnlu import __version__
 from kgnlu.errors import GraphExistsError, GraphIntegrityError
+from kgnlu.io import swap_into_place
 from kgnlu.kg.builder import SPLITS, GraphData
 from kgnlu.kg.namespaces import PREFIXES
 from kgnlu.kg.store import build_store
@@ -87,7 +88,7 @@ def write_graph(data: GraphData, out: Path, *, force: bool = False, store: bool 
                 bar.update(1)
         manifest = _manifest(data, tmp, files, quads, store)
         _write_json(tmp / MANIFEST, manifest)
-        _swap_into_place(tmp, out)
+        swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -166,20 +167,6 @@ def _write_json(path: Path, obj: dict) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(out, old)
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            os.replace(old, out)  # put the previous graph back
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
 
 
 def read_manifest(path: Path) -> dict:

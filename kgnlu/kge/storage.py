@@ -7,8 +7,6 @@ into a temp folder and renamed, so a reader sees the old embeddings or the new o
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 from kgnlu.errors import CheckpointError, ConfigError
-from kgnlu.io import atomic_write
+from kgnlu.io import atomic_directory, atomic_write
 from kgnlu.kge.checkpoint import save_tensors
 from kgnlu.kge.models import KGEModel, ModelConfig, build_model
 
@@ -58,9 +56,7 @@ def save_embeddings(model: KGEModel, graph_path: str | Path, name: str, info: di
     target = embeddings_dir(graph_path, name)
     if target.exists() and not force:
         raise ConfigError(f"{target} exists; pass force=True (--force) to replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
-    try:
+    with atomic_directory(target) as tmp:
         save_tensors({"entity": model.entity_matrix().float(), "relation": model.relation_matrix().float()},
                      tmp / TENSORS, metadata={"format": "kgnlu-kge", "version": str(FORMAT_VERSION)})
         config = {"format_version": FORMAT_VERSION, "model": vars(model.config).copy(),
@@ -68,17 +64,6 @@ def save_embeddings(model: KGEModel, graph_path: str | Path, name: str, info: di
                   "complex_valued": model.complex_valued, **info}
         with atomic_write(tmp / CONFIG) as f:
             json.dump(config, f, indent=2)
-        old = None
-        if target.exists():
-            old = target.with_name(f".{name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-        tmp.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 

@@ -31,6 +31,7 @@ from safetensors.torch import load_file, load_model, save_file, save_model
 from torch import nn
 
 from kgnlu.errors import CheckpointError
+from kgnlu.io import swap_into_place
 from kgnlu.training import distributed as dist
 
 STEP_DIR = re.compile(r"^step-(\d+)$")
@@ -92,14 +93,7 @@ def save_checkpoint(target: Path, model: nn.Module, optimizer: torch.optim.Optim
     if dist.is_main():
         for path in staging.iterdir():
             _fsync(path)
-        if target.exists():  # re-saving the same step (e.g. "best"): swap the old one out
-            retired = target.parent / f".{target.name}.old"
-            shutil.rmtree(retired, ignore_errors=True)
-            os.replace(target, retired)
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target)
+        swap_into_place(staging, target)  # re-saving a step (e.g. "best") swaps the old one out
         _fsync(target.parent)
     dist.barrier()
     return target

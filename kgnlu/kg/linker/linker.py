@@ -153,7 +153,7 @@ class EntityLinker:
 
     @staticmethod
     def _save_index(index: LinkerIndex, folder: Path, kg) -> None:
-        from kgnlu.encoders.checkpoint import atomic_directory
+        from kgnlu.io import atomic_directory
 
         try:
             with atomic_directory(folder) as staging:
