@@ -68,3 +68,11 @@ def test_errors_are_one_line_with_exit_code_2(family_tsv, tmp_path):
 @pytest.mark.parametrize("bad", ["--format=xml"])
 def test_export_rejects_unknown_format(family_graph, tmp_path, bad):
     assert main(["graph", "export", str(family_graph.path), bad, "--out", str(tmp_path / "x")]) == 2
+
+
+def test_run_shows_summary_neighbourhood_and_links(family_graph, capsys):
+    assert main(["run", "--graph", str(family_graph.path), "--entity", "alice"]) == 0
+    out = capsys.readouterr().out
+    assert "family:alice  alice" in out
+    assert "alice --parent_of--> bob" in out
+    assert "linking (fast mode)" in out

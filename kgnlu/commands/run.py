@@ -41,3 +41,10 @@ def run(
     print("\nsenses of 'bank' by prior p(e|m):")
     for cand, prior in kg.aliases("bank")[:5]:
         print(f"  {prior:.3f}  {kg.entity_id(cand)}  {kg.entity_text(cand)[:70]}")
+    from kgnlu.kg.linker import EntityLinker
+
+    text = "We drove from Dallas to Paris, Texas, and sat on the bank of the Red River."
+    print(f"\nlinking (fast mode): {text}")
+    for link in EntityLinker.from_graph(kg, mode="fast").link(text):
+        print(f"  {link.surface!r:>14} [{link.start}:{link.end}] → {link.entity}  {link.score:.2f}  "
+              f"{(kg.entity_text(kg.lookup(link.entity)) or '')[:60]}")
