@@ -76,7 +76,7 @@ class MaskedLMHead(nn.Module):
         super().__init__()
         self.transform = TokenTransform(config, config.embedding_size)
         self.decoder = VocabularyDecoder(config, encoder, bias=True)
-        initialize(self, config)
+        initialize(self, config, exclude=encoder.parameters())
 
     def forward(self, output: EncoderOutput, labels: torch.Tensor | None = None) -> HeadOutput:
         rows, targets = select_labelled(output.last_hidden_state, labels)  # (M, H), (M,)
@@ -93,7 +93,7 @@ class SentencePairHead(nn.Module):
         # Shapes without a pooler in the encoder (ELECTRA) get one here.
         self.pooler = None if config.pooler else Pooler(config)
         self.classifier = nn.Linear(config.hidden_size, 2)
-        initialize(self, config)
+        initialize(self, config, exclude=encoder.parameters())
 
     def forward(self, output: EncoderOutput, labels: torch.Tensor | None = None) -> HeadOutput:
         pooled = output.pooler_output if self.pooler is None else self.pooler(output.last_hidden_state)
@@ -124,7 +124,7 @@ class ReplacedTokenHead(nn.Module):
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
         self.activation = ACTIVATION_FUNCTIONS[config.activation]
         self.classifier = nn.Linear(config.hidden_size, 1)
-        initialize(self, config)
+        initialize(self, config, exclude=encoder.parameters())
 
     def forward(self, output: EncoderOutput, labels: torch.Tensor | None = None) -> HeadOutput:
         logits = self.classifier(self.activation(self.dense(output.last_hidden_state))).squeeze(-1)  # (B, S)
@@ -151,7 +151,7 @@ class CausalLMHead(nn.Module):
         # A factorised embedding (E ≠ H) needs H → E before the tied E-wide decoder.
         self.projection = nn.Linear(config.hidden_size, config.embedding_size) if config.embedding_projection else None
         self.decoder = VocabularyDecoder(config, encoder, bias=False)
-        initialize(self, config)
+        initialize(self, config, exclude=encoder.parameters())
 
     def forward(self, output: EncoderOutput, labels: torch.Tensor | None = None) -> HeadOutput:
         hidden = output.last_hidden_state  # (B, S, H)
@@ -176,7 +176,7 @@ class EntityHead(nn.Module):
     def __init__(self, config: EncoderConfig, encoder: Encoder, entity_size: int | None = None):
         super().__init__()
         self.transform = TokenTransform(config, entity_size or config.hidden_size)
-        initialize(self, config)
+        initialize(self, config, exclude=encoder.parameters())
 
     def forward(self, output: EncoderOutput, positions: torch.Tensor, candidates: torch.Tensor,
                 labels: torch.Tensor | None = None) -> HeadOutput:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from torch import nn
 
@@ -13,11 +14,18 @@ from kgnlu.encoders.config import EncoderConfig
 RESIDUAL_PROJECTIONS = ("attention.out", "down")
 
 
-def initialize(module: nn.Module, config: EncoderConfig) -> None:
-    """Initialise every Linear, Embedding and LayerNorm under ``module`` in place."""
+def initialize(module: nn.Module, config: EncoderConfig, exclude: Iterable[nn.Parameter] = ()) -> None:
+    """Initialise every Linear, Embedding and LayerNorm under ``module`` in place.
+
+    Modules owning a parameter in ``exclude`` are left alone: a head's tied decoder holds the
+    encoder's (possibly pretrained) word embedding, which building the head must not re-draw.
+    """
     std = config.initializer_range
     residual_std = std / math.sqrt(2 * config.num_layers)
+    keep = {id(p) for p in exclude}
     for name, child in module.named_modules():
+        if any(id(p) in keep for p in child.parameters(recurse=False)):
+            continue
         if isinstance(child, nn.Linear):
             scaled = config.init_scheme == "gpt2" and name.endswith(RESIDUAL_PROJECTIONS)
             nn.init.normal_(child.weight, mean=0.0, std=residual_std if scaled else std)

@@ -105,3 +105,13 @@ def test_entity_head_scores_against_given_candidates():
     candidates = torch.randn(5, 8)
     result = head(encoder(input_ids=ids, attention_mask=mask), positions, candidates, torch.tensor([4, 0]))
     assert result.logits.shape == (2, 5) and result.loss.ndim == 0
+
+
+@pytest.mark.parametrize("name", ["mlm", "nsp", "sop", "rtd", "clm", "entity"])
+def test_building_a_head_leaves_the_encoder_weights_alone(name):
+    torch.manual_seed(0)
+    encoder = Encoder(tiny("gpt2" if name == "clm" else "bert"))
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    HEADS.get(name)(encoder.config, encoder)
+    after = encoder.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
