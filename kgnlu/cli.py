@@ -10,6 +10,7 @@ from kgnlu.commands.eval import app as eval_app
 from kgnlu.commands.graph import app as graph_app
 from kgnlu.commands.kge import app as kge_app
 from kgnlu.commands.link import link as link_command
+from kgnlu.commands.pretrain import pretrain as pretrain_command
 from kgnlu.commands.run import run as run_command
 from kgnlu.errors import KgnluError
 
@@ -25,6 +26,7 @@ app.add_typer(kge_app, name="kge")
 app.command("run")(run_command)
 app.command("link")(link_command)
 app.add_typer(eval_app, name="eval")
+app.command("pretrain")(pretrain_command)
 
 
 def main(argv: list[str] | None = None) -> int:
