@@ -50,6 +50,10 @@ from kgnlu.training.metrics import MetricsLogger
 from kgnlu.training.optim import OPTIMIZERS, SCHEDULES, build_optimizer
 
 EvalFn = Callable[[nn.Module, int], Mapping[str, float]]
+# after_step(model, step): runs after each optimizer step, before the gradients are cleared (so it
+# can read them, e.g. which embedding rows changed). For constraints such as unit-norm embedding
+# rows, which must hold after every update and which no optimizer knows about.
+AfterStepFn = Callable[[nn.Module, int], None]
 
 
 @dataclass
@@ -130,8 +134,9 @@ class TrainResult:
 
 class Trainer:
     def __init__(self, model: nn.Module, config: TrainerConfig, train_data: Iterable[Any],
-                 eval_fn: EvalFn | None = None):
+                 eval_fn: EvalFn | None = None, after_step: AfterStepFn | None = None):
         self.config = config
+        self.after_step = after_step
         self.out_dir = Path(config.out_dir)
         self.checkpoint_root = self.out_dir / "checkpoints"
         self.distributed = dist.init_from_env()
@@ -230,6 +235,9 @@ class Trainer:
         if cfg.clip_grad_norm is not None:
             totals["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_grad_norm).float()
         self.optimizer.step()
+        if self.after_step is not None:
+            with torch.no_grad():
+                self.after_step(self.model, self.step + 1)  # the step just taken, counted from 1
         self.optimizer.zero_grad(set_to_none=True)
         totals["lr"] = torch.tensor(cfg.lr * factor, device=self.device)
         return totals

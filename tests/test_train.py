@@ -183,6 +183,22 @@ def test_resume_continues_and_refuses_a_different_model(tmp_path):
 
 
 # ---------------------------------------------------------------------- evaluation, outputs, errors
+def test_after_step_hook_sees_gradients_and_its_changes_persist(tmp_path):
+    # a constraint hook (as KGE's unit-norm rows): runs once per optimizer step, not per micro-batch,
+    # after the update and before the gradients are cleared
+    x, y = dataset()
+    calls = []
+
+    def unit_rows(model, step):
+        calls.append((step, model.net[0].weight.grad is not None))
+        model.net[0].weight.div_(model.net[0].weight.norm(dim=1, keepdim=True))
+
+    model = TinyRegressor()
+    Trainer(model, quiet(tmp_path, max_steps=4, grad_accum=2), Batches(x, y, 8), after_step=unit_rows).fit()
+    assert calls == [(1, True), (2, True), (3, True), (4, True)]
+    torch.testing.assert_close(model.net[0].weight.norm(dim=1), torch.ones(model.net[0].weight.shape[0]))
+
+
 def test_early_stopping_with_patience_keeps_the_best(tmp_path):
     x, y = dataset()
     scores = iter([0.5, 0.7, 0.6, 0.65, 0.69, 0.9])

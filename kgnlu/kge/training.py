@@ -39,6 +39,13 @@ from kgnlu.kge.losses import (
 )
 from kgnlu.kge.models import KGEModel, ModelConfig, build_model
 from kgnlu.kge.sampling import SamplingConfig, adversarial_weights, negative_scores
+from kgnlu.kge.sparse import (
+    catch_up,
+    make_sparse,
+    resolve_sparse,
+    sparse_optimizer,
+    touched_rows,
+)
 from kgnlu.progress import progress_bar
 
 
@@ -63,6 +70,8 @@ class TrainConfig:
     patience: int = 0  # validation runs without a better MRR before stopping; 0 = never stop early
     keep_best: bool = True  # end with the parameters of the best validation MRR
     checkpoint_every: int = 0  # epochs between checkpoints (needs a checkpoint folder); 0 = none
+    sparse: bool | None = None  # lazy row updates of the tables (kgnlu.kge.sparse); None = on for sLCWA
+    #                             on big graphs (≥ 5,000 entities), where dense Adam over the table dominates
     threads: int = 0  # torch intra-op threads while training; 0 = leave torch's setting. KGE batches
     #                   are small: on a busy CPU one thread avoids workers spinning on each tiny op
 
@@ -133,7 +142,9 @@ def _distributed() -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
-def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, config: TrainConfig, sparse: bool = False) -> torch.optim.Optimizer:
+    if sparse:
+        return sparse_optimizer(model, config.optimizer, config.lr)
     params = [p for p in model.parameters() if p.requires_grad]
     if config.optimizer == "adagrad":
         return torch.optim.Adagrad(params, lr=config.lr)
@@ -164,6 +175,9 @@ def train(data: KGEData, config: TrainConfig, *, checkpoint_dir: str | Path | No
     torch.manual_seed(config.seed)
     model = build_model(config.model, data.num_entities, data.num_relations, entities).to(device)
     model.post_step()  # constraints hold from the start, as in PyKEEN
+    sparse = resolve_sparse(config.sparse, config.mode, model, world)
+    if sparse:
+        make_sparse(model)
     order_gen = torch.Generator().manual_seed(config.seed)  # same on every rank
     neg_gen = torch.Generator().manual_seed(config.seed * 7919 + 1 + rank)
     generators = {"order": order_gen, "negatives": neg_gen}
@@ -171,7 +185,7 @@ def train(data: KGEData, config: TrainConfig, *, checkpoint_dir: str | Path | No
     if world > 1:
         objective = nn.parallel.DistributedDataParallel(
             objective, device_ids=[device.index] if device.type == "cuda" else None)
-    optimizer = make_optimizer(model, config)
+    optimizer = make_optimizer(model, config, sparse)
 
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
     state = {"epoch": 0, "best_mrr": None, "best_epoch": None, "bad_evals": 0, "history": [],
@@ -204,9 +218,12 @@ def train(data: KGEData, config: TrainConfig, *, checkpoint_dir: str | Path | No
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                model.post_step()
+                # sparse: only the rows this step changed can have left the constraint
+                model.post_step(touched_rows(model.entities) if sparse else None)
                 total += loss.detach()
                 steps += 1
+            if sparse:
+                catch_up(optimizer, model)  # part of the epoch's cost, so timed
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             seconds = time.perf_counter() - start

@@ -18,6 +18,7 @@ the complex models (ComplEx, RotatE) store ``[re | im]`` halves, so a complex di
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -42,13 +43,24 @@ class ModelConfig:
 
 
 class EmbeddingTable(nn.Module):
-    """A plain lookup table: ``weight`` [N, D]."""
+    """A plain lookup table: ``weight`` [N, D].
+
+    ``sparse = True`` makes lookups produce sparse (row) gradients, for the lazy optimisers of
+    :mod:`kgnlu.kge.sparse`; ``all()`` still gives dense ones, so 1-N training keeps it off.
+    """
 
     def __init__(self, num: int, dim: int):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(num, dim))
+        self.sparse = False
+        # called with the ids before a training lookup: a lazy optimiser brings them up to date
+        self.before_lookup: Callable[[torch.Tensor], None] | None = None
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:  # ids [...] → [..., D]
+        if self.sparse:
+            if self.before_lookup is not None and torch.is_grad_enabled():
+                self.before_lookup(ids)
+            return nn.functional.embedding(ids, self.weight, sparse=True)
         return self.weight[ids]
 
     def all(self) -> torch.Tensor:  # [N, D]
@@ -147,10 +159,18 @@ class KGEModel(nn.Module):
         return self.compare_all(self.query_h(self.relations(r), self.entities(t)), e)
 
     @torch.no_grad()
-    def post_step(self) -> None:
-        """Constraints applied after each optimiser step (PyKEEN's constrainers)."""
+    def post_step(self, entity_rows: torch.Tensor | None = None) -> None:
+        """Constraints applied after each optimiser step (PyKEEN's constrainers).
+
+        ``entity_rows`` limits them to the entity rows the step changed (lazy optimisers leave the
+        others untouched, and those already satisfy the constraint); None = every row.
+        """
         if self.normalize_entities and isinstance(self.entities, EmbeddingTable):
-            unit_rows_(self.entities.weight)
+            w = self.entities.weight
+            if entity_rows is None:
+                unit_rows_(w)
+            else:
+                w.index_copy_(0, entity_rows, unit_rows_(w.index_select(0, entity_rows)))
 
     def entity_matrix(self) -> torch.Tensor:
         """All entity vectors [N, D] (real view), detached, for export and similarity."""

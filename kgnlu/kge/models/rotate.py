@@ -36,8 +36,9 @@ class RotatE(DistanceModel):
         return join_complex(tr * rr + ti * ri, ti * rr - tr * ri)
 
     @torch.no_grad()
-    def post_step(self) -> None:
-        super().post_step()
+    def post_step(self, entity_rows: torch.Tensor | None = None) -> None:
+        super().post_step(entity_rows)
+        # relations: all rows every step (a few hundred at most, so cheaper than finding the touched ones)
         re, im = split_complex(self.relations.weight)  # views: normalised in place
         modulus = torch.sqrt(re * re + im * im).clamp_min(1e-12)
         re.div_(modulus)
