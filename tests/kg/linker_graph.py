@@ -36,6 +36,9 @@ ENTITIES = [
      [("money", 1.0)]),
     ("wn:00000007-n", "city", "wordnet:noun.location", "a large and densely populated urban area",
      [("city", 1.0)]),
+    # GeoNames carries junk alternate names like this one ("The Bank" for a town).
+    ("geo:bankville", "Bankville", "geonames:city", "Bankville, a city in Texas, United States",
+     [("Bankville", 1.0), ("The Bank", 1.0)]),
     ("wn:00000008-n", "dog", "wordnet:noun.animal", "a domesticated carnivorous mammal", [("dog", 1.0)]),
 ]
 TRIPLES = [

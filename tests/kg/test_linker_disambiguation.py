@@ -95,3 +95,14 @@ def test_given_spans_are_disambiguated(linker):
     links = linker.link(text, spans=[(4, 8)])
     assert [(lk.surface, lk.entity) for lk in links] == [("dogs", "wn:00000008-n")]
     assert links[0].candidates[0].source == "variant"
+
+
+def test_sentence_initial_article_is_not_evidence_of_a_proper_name(linker):
+    # "The Bank" is only a town's alternate name; at the start of a sentence the capital T
+    # says nothing, so the common noun wins, as it does mid-sentence.
+    for text in ("The bank of the river flooded.", "We saw the bank of the river."):
+        links = linker.link(text)
+        assert [lk.surface for lk in links if "bank" in lk.surface.lower()] == ["bank"], text
+        assert entity_at(links, "bank").entity == "wn:00000002-n"
+    # written as a name mid-sentence, it is one
+    assert entity_at(linker.link("We drove to The Bank yesterday."), "The Bank").entity == "geo:bankville"

@@ -165,7 +165,7 @@ class MentionDetector:
         covered = [False] * n
         i = 0
         while i < n:
-            best = self._longest(tokens, norms, i)
+            best = self._longest(tokens, norms, i, initial)
             if best is not None and self._keep(tokens, i, best[0], norms):
                 end, variants = best
                 found.append(self._mention(doc, tokens, i, end, variants, initial))
@@ -186,9 +186,12 @@ class MentionDetector:
                            key=lambda m: m.start)
         return spans
 
-    def _longest(self, tokens, norms, i) -> tuple[int, list[Variant]] | None:
+    def _longest(self, tokens, norms, i, initial) -> tuple[int, list[Variant]] | None:
         if tokens[i].is_space or not _wordlike(norms[i]):
             return None
+        # A capital on a sentence-initial stop word ("The bank of ...") is orthography, not
+        # evidence of a name, so it counts as lower case for the proper-name check below.
+        written_lower = not tokens[i].text[:1].isupper() or (initial[i] and norms[i] in STOP)
         best: tuple[int, list[Variant]] | None = None
         key, prev, sep = "", "", ""
         j, used = i, 0
@@ -205,7 +208,7 @@ class MentionDetector:
             used += 1
             hits = [Variant(key, None)] if key in self.aliases else []
             hits += self._variants(prev, sep, norms[j], key)
-            if hits and not (used > 1 and not tokens[i].text[:1].isupper()
+            if hits and not (used > 1 and written_lower
                              and all(self.names_only(self.aliases[v.key]) for v in hits)):
                 best = (j + 1, hits)
             if key not in self.prefixes:
