@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar
 
+from kgnlu.errors import SourceError
 from kgnlu.kg.builder import GraphBuilder
 from kgnlu.registry import Registry
 
@@ -44,6 +45,27 @@ class Source(ABC):
         :class:`~kgnlu.errors.SourceError` / :class:`~kgnlu.errors.DataMissingError` when the input
         cannot be reached; show a progress bar (``kgnlu.progress``) for anything slow.
         """
+
+
+class FileSource(Source):
+    """A source read from one file: the spec is the path, the checksum the file's sha256."""
+
+    path: Path
+
+    @classmethod
+    def from_spec(cls, argument: str | None) -> Source:
+        if not argument:
+            raise SourceError(f"the {cls.name} source needs a file: {cls.name}:PATH")
+        return cls(argument)
+
+    @property
+    def spec(self) -> str:
+        return str(self.path)
+
+    def checksum(self) -> str:
+        if not self.path.is_file():
+            raise SourceError(f"{self.path}: no such file")
+        return file_sha256(self.path)
 
 
 SOURCES: Registry[type[Source]] = Registry("graph source")

@@ -27,7 +27,7 @@ from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat
 
 from kgnlu.errors import ParseError, SourceError
 from kgnlu.kg.builder import GraphBuilder
-from kgnlu.kg.sources.base import SOURCES, Source, file_sha256
+from kgnlu.kg.sources.base import SOURCES, FileSource
 from kgnlu.kg.sources.ntriples_fast import BATCH, ingest_lines
 from kgnlu.kg.sources.rdf_formats import (
     N_QUADS,
@@ -140,7 +140,7 @@ def _store_copy(path: Path, form: RdfFileFormat, base: str | None) -> tuple[Path
 
 
 @SOURCES.register("rdf")
-class RdfSource(Source):
+class RdfSource(FileSource):
     """An RDF file; ``fmt`` overrides the extension, ``base_iri`` the file's URI as base."""
 
     name = "rdf"
@@ -151,21 +151,6 @@ class RdfSource(Source):
         self.format = resolve_format(self.path, fmt)
         self.base_iri = base_iri if base_iri is not None else default_base_iri(self.path,
                                                                                 self.format)
-
-    @classmethod
-    def from_spec(cls, argument: str | None) -> RdfSource:
-        if not argument:
-            raise SourceError("the rdf source needs a file: rdf:PATH (e.g. rdf:data/graph.ttl)")
-        return cls(argument)
-
-    @property
-    def spec(self) -> str:
-        return str(self.path)
-
-    def checksum(self) -> str:
-        if not self.path.is_file():
-            raise SourceError(f"{self.path}: no such file")
-        return file_sha256(self.path)
 
     def emit(self, builder: GraphBuilder) -> None:
         builder.begin_source(self.spec, self.name, self.checksum())

@@ -13,10 +13,10 @@ import io
 import re
 from pathlib import Path
 
-from kgnlu.errors import ParseError, SourceError
+from kgnlu.errors import ParseError
 from kgnlu.kg.builder import GraphBuilder
 from kgnlu.kg.namespaces import MINTED_SCHEME, PREFIXES, mint
-from kgnlu.kg.sources.base import SOURCES, Source, file_sha256
+from kgnlu.kg.sources.base import SOURCES, FileSource
 from kgnlu.progress import progress_bar
 
 # A first row counts as a header only when its head and tail cells both read as column names.
@@ -39,28 +39,13 @@ def open_text(path: Path) -> io.TextIOBase:
 
 
 @SOURCES.register("tsv")
-class TsvSource(Source):
+class TsvSource(FileSource):
     name = "tsv"
 
     def __init__(self, path: str | Path, namespace: str | None = None, split: str | None = None):
         self.path = Path(path)
         self.ns = namespace or _namespace_for(self.path)
         self.split = split
-
-    @classmethod
-    def from_spec(cls, argument: str | None) -> TsvSource:
-        if not argument:
-            raise SourceError("the tsv source needs a file: tsv:PATH")
-        return cls(argument)
-
-    @property
-    def spec(self) -> str:
-        return str(self.path)
-
-    def checksum(self) -> str:
-        if not self.path.is_file():
-            raise SourceError(f"{self.path}: no such file")
-        return file_sha256(self.path)
 
     def _term(self, value: str, builder: GraphBuilder, *, is_relation: bool) -> str:
         m = _IRI.match(value)
