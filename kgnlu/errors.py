@@ -127,3 +127,21 @@ class LinkerIndexError(KgnluError, OSError):
     """The entity linker's saved indexes (GRAPH/linker/) are missing, stale or corrupt."""
 
     code = "E050"
+
+
+class FusionError(KgnluError, ValueError):
+    """Entity inputs do not fit the fused encoder (spans outside the sequence, unknown injection layer, table size)."""
+
+    code = "E070"
+
+
+class DistillationError(KgnluError, ValueError):
+    """A teacher and student cannot be distilled as configured (layer map, widths, missing MLM head)."""
+
+    code = "E080"
+
+
+class QAError(KgnluError, ValueError):
+    """A question-answering model, data set or request is unusable (says what is missing and how to make it)."""
+
+    code = "E090"
