@@ -72,7 +72,7 @@ def run_ours(data: KGEData, model: str, s: dict, device: str) -> tuple[float, fl
                                                  weighting="self_adversarial" if model == "rotate" else "uniform"),
                          loss=loss, epochs=s["epochs"], batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"],
                          device=device)
-    result = train(data, config, progress=False)
+    result = train(data, config)
     data._filters.clear()  # time the filter index too, as PyKEEN rebuilds its filter per call
     test = data.test if s["max_test"] is None else data.test[: s["max_test"]]
     sub = KGEData(data.train, data.valid, test, data.num_entities, data.num_relations)

@@ -10,8 +10,10 @@ does not look like that.
     result = trainer.fit()   # resumes from runs/bert/checkpoints/ when a checkpoint is there
 
 What it does each optimizer step: ``grad_accum`` micro-batches forward/backward (under bf16
-autocast when enabled; DDP gradient sync only on the last one), gradient clipping, learning rate
-from the schedule, optimizer step. Every ``log_every`` steps: metrics averaged over the steps and
+autocast when enabled; DDP gradient sync only on the last one), gradient clipping (unless
+``clip_grad_norm`` is None), learning rate from the schedule, optimizer step (any optimizer in
+:data:`~kgnlu.training.optim.OPTIMIZERS`, e.g. sparse-row Adam for embedding tables), then
+``after_step`` (constraints such as unit-norm rows). Every ``log_every`` steps: metrics averaged over the steps and
 ranks to ``metrics.jsonl`` and TensorBoard; every ``eval_every`` steps: ``eval_fn`` and early
 stopping; every ``checkpoint_every`` steps: an atomic checkpoint (see
 :mod:`kgnlu.training.checkpoint`) and the ``curves.png`` plot.
@@ -60,7 +62,8 @@ AfterStepFn = Callable[[nn.Module, int], None]
 class TrainerConfig:
     out_dir: str = "runs/default"  # checkpoints/, metrics.jsonl, tensorboard/, curves.png, best/
     max_steps: int = 1000  # optimizer steps (not micro-batches): the unit of every schedule below
-    optimizer: str = "adamw"  # "adamw" or "lamb" (LAMB for very large batches)
+    optimizer: str = "adamw"  # a key of OPTIMIZERS: "adamw", "lamb" (very large batches); "adam", "adagrad",
+    #                          "catchup_adam" (embedding tables with sparse row gradients, e.g. KGE)
     lr: float = 1e-4  # BERT-base's peak learning rate
     weight_decay: float = 0.01  # BERT; not applied to biases and norm weights
     betas: tuple[float, float] = (0.9, 0.999)
@@ -130,6 +133,8 @@ class TrainResult:
     best_step: int | None
     train_metrics: dict[str, float] = field(default_factory=dict)  # the last logged window
     eval_metrics: dict[str, float] = field(default_factory=dict)  # the last evaluation
+    steps_run: int = 0  # optimizer steps this fit() took (fewer than ``step`` after a resume)
+    train_seconds: float = 0.0  # wall time of those steps and their logging; evaluation and checkpoints left out
 
 
 class Trainer:
@@ -163,6 +168,7 @@ class Trainer:
         self.best_step: int | None = None
         self.bad_evals = 0
         self.stopped_early = False
+        self.lr_now = config.lr  # the learning rate of the step being taken
         self.last_train: dict[str, float] = {}
         self.last_eval: dict[str, float] = {}
         # data RNG: the torch RNG the data pipeline sees, kept apart from the model's (dropout), and
@@ -182,56 +188,70 @@ class Trainer:
             save_config(to_dict(cfg), self.out_dir / "trainer_config.yaml")
         batches = self._batches()
         window: dict[str, torch.Tensor] = {}
-        window_steps, window_start = 0, time.perf_counter()
-        saved_at = self.step
+        window_steps, window_lr, window_start = 0, 0.0, time.perf_counter()
+        saved_at = first_step = self.step
+        set_aside = 0.0  # seconds spent evaluating and checkpointing, which train_seconds leaves out
+        started = time.perf_counter()
         with progress_bar(total=cfg.max_steps, desc="train", unit="step") as bar:
             bar.update(self.step)
             while self.step < cfg.max_steps and not self.stopped_early:
                 metrics = self._optimizer_step(batches)
                 for key, value in metrics.items():
-                    window[key] = window.get(key, torch.zeros((), device=self.device)) + value
+                    total = window.get(key)
+                    window[key] = value if total is None else total + value
                 window_steps += 1
+                window_lr += self.lr_now
                 self.step += 1
                 bar.update(1)
                 if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
-                    self._log(window, window_steps, time.perf_counter() - window_start, bar)
-                    window, window_steps, window_start = {}, 0, time.perf_counter()
+                    self._log(window, window_steps, window_lr, time.perf_counter() - window_start, bar)
+                    window, window_steps, window_lr, window_start = {}, 0, 0.0, time.perf_counter()
+                aside = time.perf_counter()
                 if cfg.eval_every and self.step % cfg.eval_every == 0:
                     self._evaluate()
                 if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                     self.save_checkpoint()
                     saved_at = self.step
+                set_aside += time.perf_counter() - aside
         if window_steps:
-            self._log(window, window_steps, time.perf_counter() - window_start, None)
+            self._log(window, window_steps, window_lr, time.perf_counter() - window_start, None)
+        train_seconds = time.perf_counter() - started - set_aside  # the last _log synchronised the device
         if saved_at != self.step or not ckpt.list_checkpoints(self.checkpoint_root):
             self.save_checkpoint()
         self.logger.plot()
         self.logger.close()
         return TrainResult(self.step, self.epoch, self.stopped_early, self.best, self.best_step,
-                           dict(self.last_train), dict(self.last_eval))
+                           dict(self.last_train), dict(self.last_eval), self.step - first_step, train_seconds)
 
     def _optimizer_step(self, batches: Iterator[Any]) -> dict[str, torch.Tensor]:
         cfg = self.config
         self.model.train()
-        factor = self.schedule(self.step, cfg.warmup_steps, cfg.max_steps, cfg.min_lr_ratio)
+        self.lr_now = cfg.lr * self.schedule(self.step, cfg.warmup_steps, cfg.max_steps, cfg.min_lr_ratio)
         for group in self.optimizer.param_groups:
-            group["lr"] = cfg.lr * factor
+            group["lr"] = self.lr_now
+        # (the small-tensor bookkeeping below is kept minimal: on KG-embedding batches a step is
+        # ~1 ms, and every extra tensor op per step costs a few percent)
         totals: dict[str, torch.Tensor] = {}
         for micro in range(cfg.grad_accum):
             batch = next(batches)
             last = micro == cfg.grad_accum - 1
             sync = contextlib.nullcontext() if last or not self.distributed else self.wrapped.no_sync()
             with sync:
-                with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
-                                    enabled=self.autocast_dtype is not None):
+                autocast = contextlib.nullcontext() if self.autocast_dtype is None else torch.autocast(
+                    self.device.type, dtype=self.autocast_dtype)
+                with autocast:
                     output = self.wrapped(**batch) if isinstance(batch, Mapping) else self.wrapped(batch)
                 if not isinstance(output, Mapping) or "loss" not in output:
                     raise TrainingError(f"{type(self.model).__name__}.forward must return a mapping with a 'loss' "
                                         f"tensor; got {type(output).__name__}. Wrap the model in a module that does")
-                (output["loss"] / cfg.grad_accum).backward()
+                (output["loss"] if cfg.grad_accum == 1 else output["loss"] / cfg.grad_accum).backward()
             for key, value in output.items():
                 if isinstance(value, torch.Tensor) and value.numel() == 1:
-                    totals[key] = totals.get(key, 0.0) + value.detach().float().reshape(()) / cfg.grad_accum
+                    value = value.detach().float().reshape(())
+                    if cfg.grad_accum > 1:
+                        value = value / cfg.grad_accum
+                    total = totals.get(key)
+                    totals[key] = value if total is None else total + value
         if cfg.clip_grad_norm is not None:
             totals["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_grad_norm).float()
         self.optimizer.step()
@@ -239,10 +259,9 @@ class Trainer:
             with torch.no_grad():
                 self.after_step(self.model, self.step + 1)  # the step just taken, counted from 1
         self.optimizer.zero_grad(set_to_none=True)
-        totals["lr"] = torch.tensor(cfg.lr * factor, device=self.device)
         return totals
 
-    def _log(self, window: dict[str, torch.Tensor], steps: int, seconds: float, bar: Any) -> None:
+    def _log(self, window: dict[str, torch.Tensor], steps: int, lr_sum: float, seconds: float, bar: Any) -> None:
         keys = sorted(window)
         stacked = torch.stack([window[k] for k in keys]) / steps  # (K,) means over the window
         stacked = dist.all_reduce_mean(stacked)
@@ -250,6 +269,7 @@ class Trainer:
         if not math.isfinite(values.get("loss", 0.0)):
             raise TrainingError(f"the loss became {values['loss']} by step {self.step}; lower trainer.lr, "
                                 "keep clip_grad_norm on, or use precision=fp32, then resume from the last checkpoint")
+        values["lr"] = lr_sum / steps  # the same on every rank
         values["epoch"] = self.epoch
         values["steps_per_s"] = steps / max(seconds, 1e-9)
         self.last_train = values

@@ -82,7 +82,7 @@ def test_from_dict_builds_nested_dataclasses(config_file):
     ({"max_steps": 1.5}, "must be an integer"),
     ({"precision": "fp8"}, "must be one of"),
     ({"lr": -1.0}, "lr > 0"),
-    ({"optimizer": "adamm"}, "Did you mean 'adamw'"),
+    ({"optimizer": "adamm"}, "Did you mean 'adam', 'adamw'"),
     ({"betas": [0.9]}, "2 items"),
     ({"patience": 3}, "early_stopping_metric"),
 ])

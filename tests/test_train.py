@@ -6,10 +6,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +17,15 @@ from kgnlu.errors import ConfigError, TrainingError
 from kgnlu.train import Trainer, TrainerConfig
 from kgnlu.training.lamb import Lamb
 from kgnlu.training.optim import SCHEDULES
-from tests.train_helpers import Batches, TinyRegressor, dataset
+from tests.train_helpers import (
+    Batches,
+    TinyRegressor,
+    dataset,
+    kill_after,
+    logged,
+    run_script,
+    script,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -115,35 +119,16 @@ def test_ddp_two_gloo_processes_equal_one_process_with_the_doubled_batch(tmp_pat
 
 
 # ---------------------------------------------------------------------- kill -9 and exact resume
-def _script(out: Path, steps: int, sleep: float = 0.0) -> list[str]:
-    return [sys.executable, "-m", "tests.train_helpers", str(out), str(steps), str(sleep)]
-
-
-def _losses(out: Path) -> list[tuple[int, float]]:
-    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    return [(r["step"], r["loss"]) for r in records if r["split"] == "train"]
-
-
 def test_kill_minus_9_then_resume_gives_the_uninterrupted_losses(tmp_path):
-    env = {**os.environ, "KGNLU_PROGRESS": "0", "PYTHONPATH": str(REPO)}
     steps = 25
-    killed = subprocess.Popen(_script(tmp_path / "run", steps, sleep=0.1), cwd=REPO, env=env)
-    deadline = time.time() + 60
-    while not (tmp_path / "run" / "checkpoints" / "step-00000010").is_dir():
-        assert killed.poll() is None and time.time() < deadline, "the run ended before its step-10 checkpoint"
-        time.sleep(0.02)
-    os.kill(killed.pid, signal.SIGKILL)
-    killed.wait()
-    assert killed.returncode == -signal.SIGKILL
-    partial = _losses(tmp_path / "run")
+    kill_after(script(tmp_path / "run", steps, 0.1), tmp_path / "run" / "checkpoints" / "step-00000010")
+    partial = logged(tmp_path / "run")
     assert partial[-1][0] < steps  # really interrupted
-    resumed = subprocess.run(_script(tmp_path / "run", steps), cwd=REPO, env=env, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stderr
-    reference = subprocess.run(_script(tmp_path / "ref", steps), cwd=REPO, env=env, capture_output=True, text=True)
-    assert reference.returncode == 0, reference.stderr
-    expected = _losses(tmp_path / "ref")
+    run_script(script(tmp_path / "run", steps))
+    run_script(script(tmp_path / "ref", steps))
+    expected = logged(tmp_path / "ref")
     assert [s for s, _ in expected] == list(range(1, steps + 1))
-    assert _losses(tmp_path / "run") == expected  # exactly: bit-for-bit the same floats
+    assert logged(tmp_path / "run") == expected  # exactly: bit-for-bit the same floats
     assert load_file(tmp_path / "run" / "checkpoints" / f"step-{steps:08d}" / "model.safetensors").keys()
     assert not list((tmp_path / "run" / "checkpoints").glob(".*"))  # no partial directories left
 
@@ -169,7 +154,7 @@ def test_resume_continues_and_refuses_a_different_model(tmp_path):
     x, y = dataset()
     Trainer(TinyRegressor(), quiet(tmp_path, max_steps=4, checkpoint_every=2), Batches(x, y, 8)).fit()
     result = Trainer(TinyRegressor(), quiet(tmp_path, max_steps=6, checkpoint_every=2), Batches(x, y, 8)).fit()
-    assert result.step == 6 and [s for s, _ in _losses(tmp_path)] == list(range(1, 7))
+    assert result.step == 6 and [s for s, _ in logged(tmp_path)] == list(range(1, 7))
 
     class Other(TinyRegressor):
         def __init__(self):

@@ -65,10 +65,12 @@ def train_cmd(
     seed: Annotated[int | None, typer.Option()] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
     name: NameOpt = None,
-    checkpoint_dir: Annotated[Path | None, typer.Option("--checkpoint-dir", help="Checkpoint folder "
-                              "(default GRAPH/embeddings/.NAME.ckpt).")] = None,
-    checkpoint_every: Annotated[int | None, typer.Option("--checkpoint-every")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint.")] = False,
+    checkpoint_dir: Annotated[Path | None, typer.Option("--checkpoint-dir", help="The run folder: checkpoints/, "
+                              "best/, metrics.jsonl, curves.png (default GRAPH/embeddings/.NAME.ckpt).")] = None,
+    checkpoint_every: Annotated[int | None, typer.Option("--checkpoint-every", help="Epochs between checkpoints "
+                                "(0: only at the end).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint (exact: the "
+                                         "same run as one never interrupted).")] = False,
     text_init: Annotated[bool, typer.Option("--text-init", help="Entity vectors from MiniLM over entity "
                                             "texts (KEPLER-style).")] = False,
     as_json: JsonFlag = False,
@@ -96,7 +98,7 @@ def train_cmd(
         width = 2 * cfg.model.dim if name_is_complex(cfg.model.name) else cfg.model.dim
         entities = text_entities(kg, width, device=cfg.resolved_device())
     start = time.perf_counter()
-    result = train(data, cfg, checkpoint_dir=ckpt, resume=resume, entities=entities)
+    result = train(data, cfg, out_dir=ckpt, resume=resume, entities=entities)
     if dist.is_initialized() and dist.get_rank() != 0:
         dist.barrier()
         return
@@ -106,7 +108,7 @@ def train_cmd(
     info = {"graph": kg.name, "train": to_dict(cfg), "text_init": text_init, "world_size": result.world_size,
             "best_epoch": result.best_epoch, "best_valid_mrr": result.best_valid_mrr,
             "train_seconds": result.train_seconds, "triples_per_second": result.triples_per_second,
-            "epochs_run": len(result.history), "final_loss": result.history[-1]["loss"] if result.history else None,
+            "epochs_run": result.epochs, "final_loss": result.history[-1]["loss"] if result.history else None,
             "test": test.to_dict() if test else None}
     path = save_embeddings(result.model, kg.path, name, info)
     if dist.is_initialized():

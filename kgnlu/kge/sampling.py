@@ -47,8 +47,9 @@ MASKED_SCORE = -1e4
 
 
 def negative_scores(model, batch: torch.Tensor, config: SamplingConfig,
-                    generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """batch [B, 3] → (positive scores [B], negative scores [B, k])."""
+                    generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """batch [B, 3] → (positive scores [B], negative scores [B, k]); candidates drawn on the CPU
+    from ``generator`` (None: torch's global RNG)."""
     n, device = model.num_entities, batch.device
     h_ids, r_ids, t_ids = batch[:, 0], batch[:, 1], batch[:, 2]
     h, r, t = model.entities(h_ids), model.relations(r_ids), model.entities(t_ids)  # [B, D]

@@ -4,10 +4,11 @@ A dense Adam step reads and writes every row of every table, though a batch touc
 hundred of them: on WN-KGE (38k entities) that dominates a step. With sparse updates the lookups
 produce row gradients (``EmbeddingTable.sparse``) and the optimiser touches only those rows:
 
-- ``adam`` → :class:`~kgnlu.kge.lazy_adam.CatchUpAdam`: lazy Adam that applies the momentum steps
-  a row missed when it is next touched (and for all rows at ``catch_up()``, each epoch's end), so
-  it follows dense Adam's trajectory. Plain lazy Adam (``torch.optim.SparseAdam``) does not: rare
-  rows move ~10× less, and RotatE on WN-KGE learned far less with it.
+- ``adam`` → ``catchup_adam`` (:class:`~kgnlu.training.catchup_adam.CatchUpAdam`): lazy Adam that
+  applies the momentum steps a row missed when it is next looked up (:func:`bind_lookups`) and for
+  all rows at ``catch_up()`` (each epoch's end, :func:`catch_up`), so it follows dense Adam's
+  trajectory. Plain lazy Adam (``torch.optim.SparseAdam``) does not: rare rows move ~10× less, and
+  RotatE on WN-KGE learned far less with it.
 - ``adagrad`` → ``torch.optim.Adagrad``, which takes sparse gradients itself; with zero gradients
   a dense Adagrad step changes nothing, so this one is the same trajectory, only faster.
 
@@ -25,8 +26,8 @@ from __future__ import annotations
 import torch
 
 from kgnlu.errors import ConfigError
-from kgnlu.kge.lazy_adam import CatchUpAdam
 from kgnlu.kge.models.base import EmbeddingTable, KGEModel
+from kgnlu.training.catchup_adam import CatchUpAdam
 
 AUTO_MIN_ENTITIES = 5000  # auto turns sparse on from here (measured: see docs/kge.md, Results)
 
@@ -53,15 +54,19 @@ def make_sparse(model: KGEModel) -> None:
         table.sparse = True
 
 
-def sparse_optimizer(model: KGEModel, name: str, lr: float) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr)
-    optimizer = CatchUpAdam(params, lr=lr)
+def optimizer_name(name: str, sparse: bool) -> str:
+    """The trainer's optimizer (kgnlu.training.optim.OPTIMIZERS) for KGE's ``adam``/``adagrad``."""
+    return "catchup_adam" if sparse and name == "adam" else name
+
+
+def bind_lookups(optimizer: torch.optim.Optimizer, model: KGEModel) -> None:
+    """Let catch-up Adam bring rows up to date just before a training lookup reads them, so their
+    gradient is taken where dense Adam's would be."""
+    if not isinstance(optimizer, CatchUpAdam):
+        return
     for table in (model.entities, model.relations):
         # default argument: bind this table's weight, not the loop variable
         table.before_lookup = lambda ids, w=table.weight: optimizer.catch_up_rows(w, ids)
-    return optimizer
 
 
 def touched_rows(table: EmbeddingTable) -> torch.Tensor | None:

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 from kgnlu.errors import CheckpointError, ConfigError
 from kgnlu.io import atomic_directory, atomic_write
-from kgnlu.kge.checkpoint import save_tensors
 from kgnlu.kge.models import KGEModel, ModelConfig, build_model
 
 FORMAT_VERSION = 1
@@ -57,8 +56,9 @@ def save_embeddings(model: KGEModel, graph_path: str | Path, name: str, info: di
     if target.exists() and not force:
         raise ConfigError(f"{target} exists; pass force=True (--force) to replace it")
     with atomic_directory(target) as tmp:
-        save_tensors({"entity": model.entity_matrix().float(), "relation": model.relation_matrix().float()},
-                     tmp / TENSORS, metadata={"format": "kgnlu-kge", "version": str(FORMAT_VERSION)})
+        tables = {"entity": model.entity_matrix().float(), "relation": model.relation_matrix().float()}
+        save_file({k: v.contiguous().cpu() for k, v in tables.items()}, tmp / TENSORS,
+                  metadata={"format": "kgnlu-kge", "version": str(FORMAT_VERSION)})
         config = {"format_version": FORMAT_VERSION, "model": vars(model.config).copy(),
                   "num_entities": model.num_entities, "num_relations": model.num_relations,
                   "complex_valued": model.complex_valued, **info}

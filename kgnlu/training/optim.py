@@ -1,6 +1,8 @@
 """Optimizers and learning-rate schedules by name (``OPTIMIZERS``, ``SCHEDULES``).
 
-Weight decay skips biases and normalisation weights (every tensor with fewer than 2 dims), as in
+Encoders train with ``adamw`` (or ``lamb`` at very large batches); embedding tables (KGE) with
+``adam`` or ``adagrad`` (PyKEEN's and Lacroix et al.'s choices), or ``catchup_adam`` when their
+lookups give sparse row gradients. Weight decay skips biases and normalisation weights (every tensor with fewer than 2 dims), as in
 BERT: decaying a LayerNorm gain towards 0 only fights the normalisation.
 
 A schedule is a pure function of the optimizer step — ``factor(step, warmup, total, min_ratio)`` —
@@ -15,7 +17,9 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from kgnlu.errors import ConfigError
 from kgnlu.registry import Registry
+from kgnlu.training.catchup_adam import CatchUpAdam
 from kgnlu.training.lamb import Lamb
 
 OPTIMIZERS: Registry[Callable[..., torch.optim.Optimizer]] = Registry("optimizer")
@@ -30,6 +34,27 @@ def adamw(groups: list[dict], lr: float, betas: tuple[float, float], eps: float)
 @OPTIMIZERS.register("lamb")
 def lamb(groups: list[dict], lr: float, betas: tuple[float, float], eps: float) -> torch.optim.Optimizer:
     return Lamb(groups, lr=lr, betas=betas, eps=eps)
+
+
+@OPTIMIZERS.register("adam")
+def adam(groups: list[dict], lr: float, betas: tuple[float, float], eps: float) -> torch.optim.Optimizer:
+    """Adam with weight decay added to the gradient (L2), as PyKEEN trains embeddings (decay 0 there)."""
+    return torch.optim.Adam(groups, lr=lr, betas=betas, eps=eps)
+
+
+@OPTIMIZERS.register("adagrad")
+def adagrad(groups: list[dict], lr: float, betas: tuple[float, float], eps: float) -> torch.optim.Optimizer:
+    """Adagrad (no betas); takes sparse row gradients itself (ComplEx-N3's optimiser)."""
+    return torch.optim.Adagrad(groups, lr=lr, eps=eps)
+
+
+@OPTIMIZERS.register("catchup_adam")
+def catchup_adam(groups: list[dict], lr: float, betas: tuple[float, float], eps: float) -> torch.optim.Optimizer:
+    """Adam for sparse row gradients that follows dense Adam (:mod:`kgnlu.training.catchup_adam`)."""
+    if any(group["weight_decay"] for group in groups):
+        raise ConfigError("optimizer catchup_adam has no weight decay; set trainer.weight_decay to 0 "
+                          "(regularise the loss instead)")
+    return CatchUpAdam(groups, lr=lr, betas=betas, eps=eps)
 
 
 def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:

@@ -20,7 +20,7 @@ from kgnlu.kge.storage import list_embeddings, load_embeddings, save_embeddings
 def test_save_load_roundtrip_and_similar(kinships_graph):
     data = KGEData.from_graph(kinships_graph)
     result = train(data, TrainConfig(model=ModelConfig("complex", dim=8), epochs=1, threads=1,
-                                     loss=LossConfig("softplus")), progress=False)
+                                     loss=LossConfig("softplus")))
     path = save_embeddings(result.model, kinships_graph.path, "tiny", {"note": "test"})
     assert path == kinships_graph.path / "embeddings" / "tiny"
     assert "tiny" in list_embeddings(kinships_graph.path)
@@ -75,7 +75,7 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_ddp_two_gloo_processes(kinships_graph):
-    env = {**os.environ, "KGNLU_DIST_BACKEND": "gloo", "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1",
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1",
            "KGNLU_PROGRESS": "0"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
            "--master_port", str(_free_port()), "-m", "kgnlu.cli", "kge", "train", str(kinships_graph.path),

@@ -1,5 +1,7 @@
-"""Adam over sparse row gradients that follows dense Adam: lazy, with catch-up.
+"""Adam over sparse row gradients that follows dense Adam: lazy, with catch-up (optimizer "catchup_adam").
 
+For embedding tables whose lookups give sparse (row) gradients, e.g. the KGE tables
+(:mod:`kgnlu.kge.sparse`): a step reads and writes only the rows of the batch.
 Plain lazy Adam (``torch.optim.SparseAdam``) updates a row only when it has a gradient. Dense Adam
 keeps moving a row for ~1/(1-β1) steps after its gradient through the momentum, about 10× as far
 in total, so on a big table (each row seen a few times an epoch) lazy Adam is in effect a 10×
