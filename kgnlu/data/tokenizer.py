@@ -38,6 +38,17 @@ class TokenBatch:
         return TokenBatch(self.input_ids.to(device), self.attention_mask.to(device), self.token_type_ids.to(device))
 
 
+@dataclass
+class TokenOffsets:
+    """Per row of a :class:`TokenBatch`: ``offsets[b][t]`` the (start, end) characters of token t in its
+    segment's text, ``sequence_ids[b][t]`` 0 or 1 for the segment (None for special and pad tokens), and
+    ``truncated[b]`` whether truncation dropped tokens from that row."""
+
+    offsets: list[list[tuple[int, int]]]
+    sequence_ids: list[list[int | None]]
+    truncated: list[bool]
+
+
 class Tokenizer:
     """A ``tokenizers`` pipeline plus its role tokens (pad, unk, cls, sep, mask / bos, eos)."""
 
@@ -79,6 +90,22 @@ class Tokenizer:
     def encode_batch(self, texts: Sequence[str], pairs: Sequence[str] | None = None, max_length: int | None = 512,
                      add_special_tokens: bool = True) -> TokenBatch:
         """Texts (and optional second segments) → padded to the batch's longest, truncated to max_length."""
+        return self._to_batch(self._encodings(texts, pairs, max_length, add_special_tokens))
+
+    def encode_batch_with_offsets(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
+                                  max_length: int | None = 512, add_special_tokens: bool = True
+                                  ) -> tuple[TokenBatch, TokenOffsets]:
+        """:meth:`encode_batch` plus, per row, each token's character span and which segment it came from
+        (what entity alignment needs to map character spans onto tokens)."""
+        encodings = self._encodings(texts, pairs, max_length, add_special_tokens)
+        offsets = TokenOffsets(
+            offsets=[[tuple(span) for span in e.offsets] for e in encodings],
+            sequence_ids=[list(e.sequence_ids) for e in encodings],
+            truncated=[bool(e.overflowing) for e in encodings])
+        return self._to_batch(encodings), offsets
+
+    def _encodings(self, texts: Sequence[str], pairs: Sequence[str] | None, max_length: int | None,
+                   add_special_tokens: bool) -> list:
         if pairs is not None and len(pairs) != len(texts):
             raise ConfigError(f"{len(texts)} texts but {len(pairs)} pairs")
         if max_length is not None:
@@ -86,10 +113,13 @@ class Tokenizer:
         self.backend.enable_padding(pad_id=self.pad_id, pad_token=self.special["pad"])
         try:
             inputs = list(texts) if pairs is None else list(zip(texts, pairs, strict=True))
-            encodings = self.backend.encode_batch(inputs, add_special_tokens=add_special_tokens)
+            return self.backend.encode_batch(inputs, add_special_tokens=add_special_tokens)
         finally:
             self.backend.no_padding()
             self.backend.no_truncation()
+
+    @staticmethod
+    def _to_batch(encodings: list) -> TokenBatch:
         return TokenBatch(
             input_ids=torch.tensor([e.ids for e in encodings], dtype=torch.long),
             attention_mask=torch.tensor([e.attention_mask for e in encodings], dtype=torch.long),

@@ -57,6 +57,20 @@ class Encoder(nn.Module):
         ``padding_free`` (default: the config's) runs per-token ops on the real tokens only when
         the batch has padding; outputs at pad positions are then zero.
         """
+        x, packing, mask = self.embed(input_ids, attention_mask, token_type_ids, position_ids, padding_free)
+        embedded = x  # (B, S, H) or packed (T, H)
+        x, hidden, probs = self.layers(x, packing, mask, output_hidden_states, output_attentions)
+        return self.finish(x, packing, embedded, hidden, probs, output_hidden_states, output_attentions)
+
+    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+              token_type_ids: torch.Tensor | None = None, position_ids: torch.Tensor | None = None,
+              padding_free: bool | None = None) -> tuple[torch.Tensor, Packing, torch.Tensor | None]:
+        """The part of :meth:`forward` before the layers: (B, S) inputs → x (B, S, H), or packed
+        (T, H) on the padding-free path, its :class:`Packing`, and the attention mask for the layers.
+
+        ``embed`` → ``layers.run_layer`` for each layer → :meth:`finish` is exactly :meth:`forward`;
+        the fused encoder (kgnlu.fusion) uses the pieces to act between layers.
+        """
         batch, seq_len = input_ids.shape
         if seq_len > self.config.max_positions:
             raise ConfigError(f"sequence length {seq_len} exceeds max_positions {self.config.max_positions}; "
@@ -79,10 +93,13 @@ class Encoder(nn.Module):
                                 packing.pack(position_ids))
         else:
             x = self.embeddings(input_ids, token_type_ids, position_ids)  # (B, S, H)
+        return x, packing, build_attention_mask(packing, self.config.causal, input_ids.device)
 
-        embedded = x  # (B, S, H) or packed (T, H)
-        mask = build_attention_mask(packing, self.config.causal, input_ids.device)
-        x, hidden, probs = self.layers(x, packing, mask, output_hidden_states, output_attentions)
+    def finish(self, x: torch.Tensor, packing: Packing, embedded: torch.Tensor, hidden: list[torch.Tensor],
+               probs: list[torch.Tensor], output_hidden_states: bool = False,
+               output_attentions: bool = False) -> EncoderOutput:
+        """The part of :meth:`forward` after the layers: final norm (pre-LN shapes), unpacking to
+        (B, S, H), the pooler, and the requested hidden states (embeddings then each layer) and attentions."""
         if self.final_norm is not None:
             x = self.final_norm(x)
         last = packing.unpack(x)  # (B, S, H)

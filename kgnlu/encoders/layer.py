@@ -76,6 +76,14 @@ class LayerStack(nn.Module):
         ffn = self.ffn_blocks[index if len(self.ffn_blocks) > 1 else 0]
         return attention, ffn
 
+    def run_layer(self, index: int, x: torch.Tensor, packing: Packing, mask: torch.Tensor | None,
+                  keep_probs: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Layer ``index`` alone: x (B, S, H) or packed (T, H) → same layout, and its attention
+        probabilities (B, heads, S, S) on request. Lets a caller (the fused encoder) act between layers."""
+        attention, ffn = self.blocks_of_layer(index)
+        x, layer_probs = attention(x, packing, mask, keep_probs)
+        return ffn(x), layer_probs
+
     def forward(self, x: torch.Tensor, packing: Packing, mask: torch.Tensor | None,
                 keep_hidden: bool = False, keep_probs: bool = False
                 ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
@@ -83,9 +91,7 @@ class LayerStack(nn.Module):
         (same layout as x) and attention probabilities (B, heads, S, S)."""
         hidden, probs = [], []
         for index in range(self.num_layers):
-            attention, ffn = self.blocks_of_layer(index)
-            x, layer_probs = attention(x, packing, mask, keep_probs)
-            x = ffn(x)
+            x, layer_probs = self.run_layer(index, x, packing, mask, keep_probs)
             if keep_hidden:
                 hidden.append(x)
             if keep_probs:

@@ -8,6 +8,12 @@
 objective returned (its ``loss`` becomes ``<objective>_loss``); losses stay differentiable,
 metrics are detached. The encoder runs once per batch on ``input_ids`` and its output is shared by
 every objective that reads it; ELECTRA's ``rtd`` runs generator and discriminator itself.
+
+Fusion: ``encoder`` may be a :class:`kgnlu.fusion.KGEncoder`; the batch's ``entity_*`` tensors
+(:meth:`kgnlu.fusion.EntityInputs.to_batch`) then go to it as ``entities=``, and the KG objectives
+``dea``, ``ke``, ``el`` (kgnlu.fusion.objectives) mix with the others by weight. An objective with a
+``prepare_batch(batch) -> batch`` method (``dea``'s entity corruption) changes the batch before the
+encoder runs; the others then see the changed batch too.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ class PretrainingModel(nn.Module):
         stray = sorted(set(options) - set(objectives))
         if stray:
             raise ConfigError(f"options given for objectives {stray} that are not trained ({', '.join(objectives)})")
+        if any(name not in OBJECTIVES for name in objectives):
+            import kgnlu.fusion.objectives  # noqa: F401  registers dea, ke, el (kgnlu.fusion imports this module)
         self.encoder = encoder
         self.weights: dict[str, float] = {}
         self.objectives = nn.ModuleDict()
@@ -59,9 +67,18 @@ class PretrainingModel(nn.Module):
             for name, objective in self.objectives.items():
                 objective.check_batch(batch, name)
             self._checked = True
+        for objective in self.objectives.values():
+            prepare = getattr(objective, "prepare_batch", None)
+            if prepare is not None:
+                batch = prepare(batch)
         output = None
         if any(objective.uses_output for objective in self.objectives.values()):
-            output = self.encoder(input_ids, **{k: batch[k] for k in ENCODER_INPUTS if k in batch})
+            inputs = {k: batch[k] for k in ENCODER_INPUTS if k in batch}
+            if getattr(self.encoder, "accepts_entities", False) and "entity_ids" in batch:
+                from kgnlu.fusion.alignment import EntityInputs
+
+                inputs["entities"] = EntityInputs.from_batch(batch)
+            output = self.encoder(batch["input_ids"], **inputs)
         result: dict[str, torch.Tensor] = {}
         total = None
         for name, objective in self.objectives.items():
