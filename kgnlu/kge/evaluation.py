@@ -64,13 +64,13 @@ def rank_triples(model, triples: torch.Tensor, data: KGEData | None, batch_size:
     filters = {side: data.filter_index(side, device) for side in out} if filtered and data is not None else {}
     for start in range(0, len(triples), batch_size):
         batch = triples[start:start + batch_size]  # [B, 3]
-        h, r, t = entities[batch[:, 0]], model.relations(batch[:, 1]), entities[batch[:, 2]]
+        h, r, t = entities[batch[:, 0]], batch[:, 1], entities[batch[:, 2]]
         for side in ("tail", "head"):
             if side == "tail":
-                scores = model.compare_all(model.query_t(h, r), entities)  # [B, N]
+                scores = model.compare_all(model.query_t(h, model.relations(r)), entities)  # [B, N]
                 target = batch[:, 2]
             else:
-                scores = model.compare_all(model.query_h(r, t), entities)  # [B, N]
+                scores = model.compare_all(model.head_query(r, t), entities)  # [B, N]
                 target = batch[:, 0]
             rows = cols = None
             if side in filters:

@@ -25,10 +25,11 @@ class KGEObjective(nn.Module):
             positive, negative = negative_scores(m, batch, c.sampling)  # [B], [B, k]
             loss = slcwa_loss(positive, negative, c.loss, adversarial_weights(negative, c.sampling))
         else:
+            # the model's own interaction against every entity, as in ranking: [B, N] per side
             entities = m.entities.all()  # [N, D]
-            h, r, t = entities[batch[:, 0]], m.relations(batch[:, 1]), entities[batch[:, 2]]
-            loss = 0.5 * (one_n_loss(m.compare_all(m.query_t(h, r), entities), batch[:, 2], c.loss)
-                          + one_n_loss(m.compare_all(m.query_h(r, t), entities), batch[:, 0], c.loss))
+            h, r, t = entities[batch[:, 0]], batch[:, 1], entities[batch[:, 2]]
+            loss = 0.5 * (one_n_loss(m.compare_all(m.query_t(h, m.relations(r)), entities), batch[:, 2], c.loss)
+                          + one_n_loss(m.compare_all(m.head_query(r, t), entities), batch[:, 0], c.loss))
         if c.regularizer != "none" and c.reg_weight > 0:
             h, r, t = m.entities(batch[:, 0]), m.relations(batch[:, 1]), m.entities(batch[:, 2])
             loss = loss + c.reg_weight * regularization([h, r, t], c.regularizer, c.reg_p, m.complex_valued)

@@ -33,7 +33,7 @@ class StoredEmbeddings:
     path: Path
     config: dict
     entity: torch.Tensor  # [E, D]
-    relation: torch.Tensor  # [R, D]
+    relation: torch.Tensor  # [R, D]; [2R, D] with model.inverse_relations (rows R.. are r⁻¹)
 
     @property
     def model_name(self) -> str:
@@ -42,7 +42,7 @@ class StoredEmbeddings:
     def to_model(self) -> KGEModel:
         """The scoring model with the stored tables (for evaluation and link prediction)."""
         mc = ModelConfig(**self.config["model"])
-        model = build_model(mc, self.entity.shape[0], self.relation.shape[0])
+        model = build_model(mc, self.entity.shape[0], self.relation.shape[0] // (2 if mc.inverse_relations else 1))
         with torch.no_grad():
             model.entities.weight.copy_(self.entity)
             model.relations.weight.copy_(self.relation)

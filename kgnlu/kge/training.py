@@ -30,7 +30,7 @@ from kgnlu.kge.batches import TripleBatches
 from kgnlu.kge.data import KGEData
 from kgnlu.kge.evaluation import evaluate
 from kgnlu.kge.losses import ONE_N_LOSSES, SLCWA_LOSSES, LossConfig
-from kgnlu.kge.models import MODELS, KGEModel, ModelConfig, build_model
+from kgnlu.kge.models import KGEModel, ModelConfig, build_model
 from kgnlu.kge.objective import KGEObjective
 from kgnlu.kge.sampling import SamplingConfig
 from kgnlu.kge.sparse import (
@@ -54,7 +54,8 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     loss: LossConfig = field(default_factory=LossConfig)
-    mode: str = "slcwa"  # "slcwa" (negative sampling) or "1-n" (score every entity; bilinear models)
+    mode: str = "slcwa"  # "slcwa" (negative sampling) or "1-n" (score every entity with the model's
+    #                      compare_all: a matrix product for the bilinear models, cdist for the distance ones)
     epochs: int = 100
     batch_size: int = 512
     lr: float = 1e-3
@@ -83,6 +84,9 @@ class TrainConfig:
         allowed = SLCWA_LOSSES if self.mode == "slcwa" else ONE_N_LOSSES
         if self.loss.name not in allowed:
             raise ConfigError(f"loss {self.loss.name!r} does not fit mode {self.mode!r}; use one of {', '.join(allowed)}")
+        if self.model.inverse_relations and self.mode != "1-n":
+            raise ConfigError("model.inverse_relations needs mode 1-n (sLCWA scores both sides against one "
+                              "forward positive); set mode=1-n or model.inverse_relations=false")
         if self.optimizer not in EPS:
             raise ConfigError(f"optimizer must be 'adam' or 'adagrad', got {self.optimizer!r}")
         if self.regularizer not in ("none", "lp", "n3"):
@@ -134,9 +138,6 @@ def train(data: KGEData, config: TrainConfig, *, out_dir: str | Path | None = No
     device = config.resolved_device()
     if device.type == "cuda" and world > 1:
         device = torch.device("cuda", dist.local_rank())
-    if config.mode == "1-n" and not MODELS.get(config.model.name).bilinear:
-        raise ConfigError(f"1-N training scores every entity with a matrix product; {config.model.name} is not "
-                          "bilinear. Use mode slcwa, or model distmult/complex.")
     torch.manual_seed(config.seed)  # the initial tables follow the seed
     model = build_model(config.model, data.num_entities, data.num_relations, entities)
     model.post_step()  # constraints hold from the start, as in PyKEEN

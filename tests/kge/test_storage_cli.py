@@ -86,3 +86,16 @@ def test_ddp_two_gloo_processes(kinships_graph):
     stored = load_embeddings(kinships_graph.path, "ddp")
     assert stored.config["world_size"] == 2
     assert stored.config["epochs_run"] == 2 and stored.config["test"]["mrr"] > 0
+
+
+def test_inverse_relations_roundtrip(kinships_graph):
+    # the stored relation table has 2R rows; reloading must rebuild R relations, not 2R
+    data = KGEData.from_graph(kinships_graph)
+    model_config = ModelConfig("transe", dim=8, p=1, normalize_entities=False, inverse_relations=True)
+    result = train(data, TrainConfig(model=model_config, mode="1-n", loss=LossConfig("ce"), epochs=1, threads=1))
+    save_embeddings(result.model, kinships_graph.path, "inverse", {})
+    stored = load_embeddings(kinships_graph.path, "inverse")
+    assert stored.relation.shape == (2 * kinships_graph.num_relations, 8)
+    reloaded = stored.to_model()
+    assert reloaded.num_relations == kinships_graph.num_relations
+    assert evaluate(reloaded, data).mrr == pytest.approx(evaluate(result.model, data).mrr)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from kgnlu.errors import ConfigError
 from kgnlu.kge import LossConfig, ModelConfig, SamplingConfig, TrainConfig, evaluate, train
+from kgnlu.kge.evaluation import rank_triples
 from kgnlu.kge.losses import slcwa_loss
 from kgnlu.kge.models import build_model
+from kgnlu.kge.objective import KGEObjective
 from tests.kge.conftest import ring_data
 
 
@@ -55,9 +59,73 @@ def test_one_n_training_learns():
     assert evaluate(result.model, data, "train").mrr > 0.8
 
 
-def test_one_n_needs_a_bilinear_model():
-    with pytest.raises(ConfigError):
-        train(ring_data(), _config(mode="1-n", loss=LossConfig("ce")))
+def test_one_n_transe_loss_by_hand():
+    # 1-N scores a distance model with its own compare_all (cdist while training). Entities
+    # e0 = (1, 2), e1 = (2, 0), e2 = (0, 0); r = (0.5, -1); L1; triple (e2, r, e1).
+    # tails: q = h + r = (0.5, -1), distances to e0, e1, e2 = 3.5, 2.5, 1.5; the target is e1:
+    #   CE = 2.5 + log(e^-3.5 + e^-2.5 + e^-1.5) = log(1 + e + 1/e)
+    # heads: q = t - r = (1.5, 1), distances 1.5, 1.5, 2.5; the target is e2:
+    #   CE = 2.5 + log(2 e^-1.5 + e^-2.5) = log(1 + 2e)
+    model = build_model(ModelConfig("transe", dim=2, p=1, normalize_entities=False), 3, 1)
+    with torch.no_grad():
+        model.entities.weight.copy_(torch.tensor([[1.0, 2.0], [2.0, 0.0], [0.0, 0.0]]))
+        model.relations.weight.copy_(torch.tensor([[0.5, -1.0]]))
+    objective = KGEObjective(model, _config(model=model.config, mode="1-n", loss=LossConfig("ce")))
+    loss = objective(torch.tensor([[2, 0, 1]]))["loss"]
+    assert float(loss.detach()) == pytest.approx(0.5 * (math.log(1 + math.e + 1 / math.e) + math.log(1 + 2 * math.e)))
+    loss.backward()
+    assert torch.isfinite(model.entities.weight.grad).all()
+
+
+def test_inverse_relations_ask_heads_as_tail_queries():
+    # relation rows: r = (0.5, -1), r⁻¹ = (1, 1). Head query for (?, r, t = e1 = (2, 0)) is
+    # t + r⁻¹ = (3, 1): L1 distances to e0 = (1, 2), e1, e2 = (0, 0) are 3, 2, 4 (not 1.5, 1.5, 2.5
+    # as t - r would give); tails still use r: h + r = (0.5, -1) from e2.
+    model = build_model(ModelConfig("transe", dim=2, p=1, normalize_entities=False, inverse_relations=True), 3, 1)
+    assert model.relations.num == 2
+    with torch.no_grad():
+        model.entities.weight.copy_(torch.tensor([[1.0, 2.0], [2.0, 0.0], [0.0, 0.0]]))
+        model.relations.weight.copy_(torch.tensor([[0.5, -1.0], [1.0, 1.0]]))
+        heads = model.score_h(torch.tensor([0]), torch.tensor([1]))[0]
+        tails = model.score_t(torch.tensor([2]), torch.tensor([0]))[0]
+    assert heads.tolist() == pytest.approx([-3.0, -2.0, -4.0])
+    assert tails.tolist() == pytest.approx([-3.5, -2.5, -1.5])
+    data = ring_data()
+    ranks = rank_triples(model, torch.tensor([[2, 0, 1]]), None, filtered=False)
+    assert float(ranks["head"][0]) == 3.0  # e2 scores -4, below e0 (-3) and e1 (-2)
+    assert float(ranks["tail"][0]) == 2.0
+    with pytest.raises(ConfigError, match="inverse_relations needs mode 1-n"):
+        train(data, _config(model=ModelConfig("transe", dim=4, inverse_relations=True)))
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_one_n_distance_scores_equal_per_triple_scores(p):
+    # the training path (gradients on: exact cdist) against score_hrt, entry by entry
+    torch.manual_seed(0)
+    model = build_model(ModelConfig("transe", dim=5, p=p), 7, 2)
+    h, r, t = torch.tensor([0, 3, 6]), torch.tensor([0, 1, 1]), torch.tensor([2, 2, 5])
+    e = model.entities.all()
+    tails = model.compare_all(model.query_t(e[h], model.relations(r)), e)  # [3, 7]
+    heads = model.compare_all(model.query_h(model.relations(r), e[t]), e)  # [3, 7]
+    assert tails.requires_grad
+    with torch.no_grad():
+        for i in range(3):
+            for j in range(7):
+                assert float(tails[i, j]) == pytest.approx(float(model.score_hrt(h[i:i + 1], r[i:i + 1],
+                                                                                 torch.tensor([j]))[0]), abs=1e-5)
+                assert float(heads[i, j]) == pytest.approx(float(model.score_hrt(torch.tensor([j]), r[i:i + 1],
+                                                                                 t[i:i + 1])[0]), abs=1e-5)
+
+
+@pytest.mark.parametrize("inverse", [False, True])
+def test_one_n_transe_learns_the_ring(inverse):
+    data = ring_data()
+    cfg = _config(model=ModelConfig("transe", dim=8, p=1, normalize_entities=False, inverse_relations=inverse),
+                  mode="1-n",
+                  loss=LossConfig("ce"), optimizer="adam", lr=0.05, epochs=40)
+    result = train(data, cfg)
+    assert result.history[-1]["loss"] < result.history[0]["loss"]
+    assert evaluate(result.model, data, "train").mrr > 0.8  # untrained ≈ 0.26 (a random order of 12)
 
 
 def test_resume_continues_exactly_on_the_shared_trainer(tmp_path):

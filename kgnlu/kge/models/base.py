@@ -34,6 +34,10 @@ class ModelConfig:
     p: int = 2  # norm of the distance models: TransE L1 (PyKEEN's default is 1) or L2; RotatE uses 2
     normalize_entities: bool | None = None  # unit-norm entity rows after each step; None = the model's default
     init_scale: float = 1.0  # multiplies the initial tables; 1-N ComplEx wants ~1e-3 (Lacroix et al. 2018)
+    # A second relation row r⁻¹ per relation (PyKEEN's create_inverse_triples): a head query (?, r, t)
+    # is asked as the tail query (t, r⁻¹, ?) instead of through query_h, so the head side gets its
+    # own parameters. Off: the models' query_h is already the exact inverse of query_t.
+    inverse_relations: bool = False
 
     def __post_init__(self) -> None:
         if self.dim < 1:
@@ -114,7 +118,8 @@ class KGEModel(nn.Module):
         # ``entities`` may be a text-derived representation (kgnlu.kge.text_init); it must map
         # ids [...] → [..., width] and offer .all() → [N, width].
         self.entities = entities if entities is not None else EmbeddingTable(num_entities, width)
-        self.relations = EmbeddingTable(num_relations, width)
+        # [R, D], or [2R, D] with inverse relations (rows R..2R-1 are r⁻¹)
+        self.relations = EmbeddingTable(num_relations * (2 if config.inverse_relations else 1), width)
         norm = config.normalize_entities
         self.normalize_entities = self.normalize_entities_default if norm is None else norm
         self.reset_parameters()
@@ -144,6 +149,14 @@ class KGEModel(nn.Module):
         raise NotImplementedError
 
     # -- shared --------------------------------------------------------------------------------
+    def head_query(self, r: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Relation ids r [B], tail vectors t [B, D] → q [B, D] to compare with candidate heads:
+        ``query_h(r, t)``, or with inverse relations ``query_t(t, r⁻¹)``. Training and ranking both
+        go through here, so they score heads the same way."""
+        if self.config.inverse_relations:
+            return self.query_t(t, self.relations(r + self.num_relations))
+        return self.query_h(self.relations(r), t)
+
     def score_hrt(self, h: torch.Tensor, r: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Index tensors h, r, t [B] → scores [B]."""
         return self.compare(self.query_t(self.entities(h), self.relations(r)), self.entities(t))
@@ -156,7 +169,7 @@ class KGEModel(nn.Module):
     def score_h(self, r: torch.Tensor, t: torch.Tensor, heads: torch.Tensor | None = None) -> torch.Tensor:
         """r, t [B] → scores [B, N] against ``heads`` [N] (default: every entity)."""
         e = self.entities.all() if heads is None else self.entities(heads)
-        return self.compare_all(self.query_h(self.relations(r), self.entities(t)), e)
+        return self.compare_all(self.head_query(r, self.entities(t)), e)
 
     @torch.no_grad()
     def post_step(self, entity_rows: torch.Tensor | None = None) -> None:

@@ -24,7 +24,7 @@ class RotatE(DistanceModel):
         with torch.no_grad():
             if hasattr(self.entities, "weight"):
                 xavier_uniform_(self.entities.weight)
-            phases = 2 * math.pi * torch.rand(self.num_relations, self.config.dim)  # PyKEEN's init_phases
+            phases = 2 * math.pi * torch.rand(self.relations.num, self.config.dim)  # PyKEEN's init_phases
             self.relations.weight.copy_(join_complex(torch.cos(phases), torch.sin(phases)))
 
     def query_t(self, h: torch.Tensor, r: torch.Tensor) -> torch.Tensor:  # h∘r, [..., 2d]
