@@ -245,8 +245,12 @@ PRIOR_ONLY = {"lexical": 0.0, "neural": 0.0, "coherence": 0.0, "case": 0.0}
 def run_linking_eval(kg, *, tasks: Sequence[str] = ("wordnet", "geonames"),
                      modes: Sequence[str] = ("fast", "neural"), split: str = "test",
                      wordnet_limit: int | None = 2000, geonames_limit: int | None = 600,
-                     weights: dict | None = None) -> dict:
-    """Run the tasks in every mode (plus the max-prior baseline linker); a JSON-ready dict."""
+                     weights: dict | None = None, encoder=None) -> dict:
+    """Run the tasks in every mode (plus the max-prior baseline linker); a JSON-ready dict.
+
+    ``encoder``: the :class:`~kgnlu.kg.linker.dense_index.TextEncoder` neural mode uses (default:
+    the packaged MiniLM), e.g. a distilled student (kgnlu.distill) to compare with its teacher.
+    """
     import spacy
 
     from kgnlu.kg.linker import EntityLinker, Weights
@@ -263,7 +267,8 @@ def run_linking_eval(kg, *, tasks: Sequence[str] = ("wordnet", "geonames"),
         if mode not in linkers:
             w = dict(PRIOR_ONLY) if mode == "prior" else dict(weights or {})
             linkers[mode] = EntityLinker.from_graph(kg, "fast" if mode == "prior" else mode,
-                                                    weights=Weights(**w), entity_texts=texts)
+                                                    weights=Weights(**w), entity_texts=texts,
+                                                    encoder=encoder if mode == "neural" else None)
         return linkers[mode]
 
     if "wordnet" in tasks:

@@ -42,6 +42,14 @@ class TextEncoder:
 
         return cls(load_minilm(), load_minilm_tokenizer(), device=device, **kwargs)
 
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str = "cpu", **kwargs) -> TextEncoder:
+        """An encoder folder that holds its tokenizer too (``tokenizer.json``), e.g. a ``kgnlu distill`` student."""
+        from kgnlu.data.tokenizer import Tokenizer
+        from kgnlu.encoders.encoder import Encoder
+
+        return cls(Encoder.from_pretrained(path), Tokenizer.load(path), device=device, **kwargs)
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """float32 [N, H], unit rows. Texts are sorted by length so batches pad little."""
         torch = self._torch

@@ -103,7 +103,7 @@ class EntityLinker:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_graph(cls, kg, mode: str = "fast", *, nil_threshold: float | None = None,
-                   weights: Weights | dict | None = None, nlp=None, encoder: TextEncoder | None = None,
+                   weights: Weights | dict | None = None, nlp=None, encoder: TextEncoder | str | Path | None = None,
                    entity_texts: Sequence[str] | None = None, save: bool = True,
                    dense: bool | None = None, device: str = "cpu", rebuild: bool = False,
                    **config) -> EntityLinker:
@@ -112,7 +112,10 @@ class EntityLinker:
 
         ``entity_texts`` replaces the entities' texts (evaluations strip held-out examples this
         way); such a linker is never saved. ``nlp``: a spaCy pipeline; its NER spans are linked
-        too. ``encoder``: a :class:`TextEncoder` for neural mode (default: packaged MiniLM).
+        too. ``encoder``: a :class:`TextEncoder` or an encoder folder with its tokenizer (e.g. a
+        ``kgnlu distill`` student) for neural mode (default: packaged MiniLM); entity embeddings
+        and the dense index saved under ``GRAPH/linker/`` are MiniLM's, so another encoder neither
+        reads nor writes them.
         ``dense``: build a faiss index over every entity (default: only for graphs up to
         20,000 entities; ``kgnlu link GRAPH --build-index`` builds one for larger graphs).
         """
@@ -141,6 +144,10 @@ class EntityLinker:
             folder = None
         emb = dense_index = None
         if mode == "neural":
+            if encoder is not None:
+                folder = None  # the saved embeddings/index belong to MiniLM
+            if isinstance(encoder, str | Path):
+                encoder = TextEncoder.from_pretrained(encoder, device=device, batch_size=cfg.batch_size)
             encoder = encoder or TextEncoder.minilm(device=device, batch_size=cfg.batch_size)
             emb = cls._load_embeddings(folder, kg, encoder, index)
             if folder is not None and (folder / "dense.faiss").is_file() and dense is not False:
