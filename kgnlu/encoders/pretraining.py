@@ -77,6 +77,9 @@ class PretrainConfig:
     tokenizer: TokenizerSpec = field(default_factory=TokenizerSpec)
     data: DataSpec = field(default_factory=DataSpec)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)  # its out_dir is set to ``out_dir``
+    # KG-linked continued pretraining, fused or its control: kgnlu.fusion.pretrain.FusionSpec
+    # (a linked corpus replaces data.corpus/instances); empty = a plain run
+    fusion: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         shape = self.model.get("shape", "bert")
@@ -156,14 +159,19 @@ def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
         raise ConfigError("the config names no objectives; add e.g. `objectives: {mlm: 1.0}`")
     start = time.perf_counter()
     run_dir = Path(config.out_dir)
-    corpus = LimitedCorpus(open_corpus(config.data.corpus, **config.data.corpus_options), config.data.max_documents)
-    tokenizer = build_tokenizer(config.tokenizer, corpus, run_dir / "tokenizer")
-    encoder_config = build_encoder_config(config.model, tokenizer, config.data.instances.max_length)
-    torch.manual_seed(config.trainer.seed)  # the initial weights follow the seed
-    model = PretrainingModel(Encoder(encoder_config), config.objectives, config.objective_options)
-    dataset = PretrainingDataset(corpus, tokenizer, config.data.instances)
-    loader = DataLoader(dataset, batch_size=config.data.batch_size, num_workers=config.data.num_workers,
-                        collate_fn=PretrainingCollator(dataset.special.pad, config.data.pad_to_multiple_of))
+    if config.fusion:
+        from kgnlu.fusion.pretrain import build_fusion_run
+
+        model, loader, tokenizer = build_fusion_run(config, run_dir)
+    else:
+        corpus = LimitedCorpus(open_corpus(config.data.corpus, **config.data.corpus_options), config.data.max_documents)
+        tokenizer = build_tokenizer(config.tokenizer, corpus, run_dir / "tokenizer")
+        encoder_config = build_encoder_config(config.model, tokenizer, config.data.instances.max_length)
+        torch.manual_seed(config.trainer.seed)  # the initial weights follow the seed
+        model = PretrainingModel(Encoder(encoder_config), config.objectives, config.objective_options)
+        dataset = PretrainingDataset(corpus, tokenizer, config.data.instances)
+        loader = DataLoader(dataset, batch_size=config.data.batch_size, num_workers=config.data.num_workers,
+                            collate_fn=PretrainingCollator(dataset.special.pad, config.data.pad_to_multiple_of))
     if dist.is_main():
         save_config(to_dict(config), run_dir / "pretrain_config.yaml")
     trainer = Trainer(model, config.trainer, loader)
@@ -172,7 +180,7 @@ def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
     train_seconds = time.perf_counter() - train_start
     summary = {"name": config.name, "out_dir": str(run_dir), "encoder": str(run_dir / "encoder"),
                "tokenizer": str(run_dir / "tokenizer"), "parameters": model.encoder.num_parameters(),
-               "trainable_parameters": sum(p.numel() for p in model.parameters()), "steps": result.step,
+               "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad), "steps": result.step,
                "train_seconds": round(train_seconds, 3), "total_seconds": None,
                "metrics": result.train_metrics}
     if dist.is_main():
