@@ -1,0 +1,213 @@
+"""``kgnlu qa``: answer questions over a graph (``kgnlu qa GRAPH "question"``) and train QA models
+(``kgnlu qa train GRAPH --data DIR --out DIR``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from kgnlu.errors import ConfigError
+
+
+class _AskByDefault(TyperGroup):
+    """``kgnlu qa GRAPH ...`` means ``kgnlu qa ask GRAPH ...``: a first word that is not a
+    subcommand is the graph."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands:
+            return "ask", self.commands["ask"], args
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(cls=_AskByDefault, no_args_is_help=True,
+                  help="Answer questions from a graph, with evidence paths: `kgnlu qa GRAPH QUESTION`, "
+                       "`kgnlu qa train GRAPH --data DIR --out DIR`.")
+
+
+def read_questions(path: Path) -> Iterator[dict]:
+    """``{"question": ..., "choices": [...]?}`` a line (.jsonl), or one question a line (.txt)."""
+    if not path.is_file():
+        raise ConfigError(f"--input {path}: no such file")
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            if path.suffix.lower() not in (".jsonl", ".ndjson"):
+                yield {"question": line.rstrip("\r\n")}
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ConfigError(f"{path}:{lineno}: not JSON ({err.msg})") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
+                raise ConfigError(f'{path}:{lineno}: expected an object with a "question" string')
+            choices = obj.get("choices")
+            if choices is not None and not (isinstance(choices, list) and all(isinstance(c, str) for c in choices)):
+                raise ConfigError(f'{path}:{lineno}: "choices" must be a list of strings')
+            yield obj
+
+
+@app.command("ask")
+def ask(
+    graph: Annotated[Path, typer.Argument(help="The graph directory the model was trained on.")],
+    question: Annotated[str | None, typer.Argument(help="A question (or use --input, or stdin).")] = None,
+    input_file: Annotated[Path | None, typer.Option(
+        "--input", help='.jsonl ({"question": ..., "choices": [...]} a line) or .txt (one a line).')] = None,
+    as_json: Annotated[bool, typer.Option("--json", help='One JSON object a line: {"question", "answers"}.')] = False,
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="A trained QA model (default: $KGNLU_HOME/qa/models/default).")] = None,
+    k: Annotated[int, typer.Option("-k", "--top", min=1, help="Answers per question.")] = 5,
+    choice: Annotated[list[str] | None, typer.Option(
+        "--choice", help="Multiple-choice mode: a choice (repeat the option for each).")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Questions answered together.")] = 32,
+    threads: Annotated[int, typer.Option(min=1, help="torch threads.")] = 2,
+) -> None:
+    """Answer questions from the graph: top answers with scores and the evidence paths behind them."""
+    import torch
+
+    from kgnlu.qa import KGQA
+    from kgnlu.qa.default import default_model_dir
+
+    torch.set_num_threads(threads)
+    if question is not None and input_file is not None:
+        raise ConfigError("give QUESTION or --input, not both")
+    folder = model or default_model_dir()
+    qa = KGQA.load(folder, graph=graph)
+    if question is not None:
+        items: Iterator[dict] = iter([{"question": question, **({"choices": choice} if choice else {})}])
+    elif input_file is not None:
+        items = read_questions(input_file)
+    else:
+        items = ({"question": line.rstrip("\r\n")} for line in sys.stdin if line.strip())
+    batch: list[dict] = []
+    for item in items:
+        if item.get("choices"):
+            _answer(qa, batch, k, as_json)  # keep the input order
+            _emit(qa.choose(item["question"], item["choices"]).to_json(), as_json)
+            continue
+        batch.append(item)
+        if len(batch) >= batch_size:
+            _answer(qa, batch, k, as_json)
+    _answer(qa, batch, k, as_json)
+
+
+def _answer(qa, batch: list[dict], k: int, as_json: bool) -> None:
+    if not batch:
+        return
+    for result in qa.answer_batch([b["question"] for b in batch], k):
+        _emit(result.to_json(), as_json)
+    batch.clear()
+
+
+def _emit(obj: dict, as_json: bool) -> None:
+    out = sys.stdout
+    if as_json:
+        out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        return
+    out.write(obj["question"] + "\n")
+    if "choices" in obj:
+        for c in obj["choices"]:
+            mark = "*" if c["choice"] == obj.get("answer") else " "
+            out.write(f" {mark} {c['score']:.3f}  {c['choice']}  ({c['label'] or '?'})\n")
+            if c.get("matched"):
+                out.write(f"        gloss match: {c['matched']}\n")
+            for ev in c["evidence"][:2]:
+                out.write(f"        {ev['text']}\n")
+    elif not obj["answers"]:
+        out.write(f"  (no answer: {obj.get('reason', 'nothing found')})\n")
+    for a in obj.get("answers", []):
+        out.write(f"  {a['score']:.3f}  {a['label']}  [{a['entity']}]\n")
+        for ev in a["evidence"][:2]:
+            out.write(f"        {ev['text']}\n")
+    out.flush()
+
+
+@app.command("train")
+def train(
+    graph: Annotated[Path, typer.Argument(help="The graph the QA data was generated from.")],
+    data: Annotated[Path, typer.Option("--data", help="Folder from `kgnlu data make-qa` (train/dev JSONL).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write (replaced atomically).")],
+    config: Annotated[Path | None, typer.Option(help="YAML with a `qa:` section (e.g. configs/qa-default.yaml).")] = None,
+    overrides: Annotated[list[str] | None, typer.Argument(help="key=value overrides, e.g. qa.epochs=4.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the training report as JSON.")] = False,
+    encoder: Annotated[Path | None, typer.Option(
+        help="A saved kgnlu/HF encoder folder to embed questions with (default: the packaged MiniLM).")] = None,
+    tokenizer: Annotated[Path | None, typer.Option(
+        help="Its tokenizer folder (default: the encoder folder).")] = None,
+) -> None:
+    """Train a KGQA model (relation-path scorer, typing and topic heads, subgraph GNN).
+
+    The question encoder is the frozen packaged MiniLM; questions are embedded once.
+    """
+    from kgnlu.config import apply_overrides, load_yaml, to_dict
+    from kgnlu.kg import KnowledgeGraph
+    from kgnlu.qa import KGQA, QAConfig
+
+    raw = {"qa": to_dict(QAConfig())}
+    if config is not None:
+        raw["qa"].update(load_yaml(config).get("qa") or {})
+    raw = apply_overrides(raw, overrides or [])
+    cfg = QAConfig.from_dict(raw.get("qa"))
+    kg = KnowledgeGraph.load(graph, verify=False)
+    enc = tok = None
+    if encoder is not None:
+        from kgnlu.data.tokenizer import Tokenizer
+        from kgnlu.encoders import Encoder
+
+        enc, tok = Encoder.from_pretrained(encoder), Tokenizer.load(tokenizer or encoder)
+    qa = KGQA(kg, encoder=enc, tokenizer=tok, config=cfg)
+    log = (lambda s: print(s, file=sys.stderr)) if as_json else print
+    report = qa.fit(data, out=out, log=log)
+    if as_json:
+        print(json.dumps(report))
+    else:
+        print(f"saved {out}")
+
+
+@app.command("eval")
+def evaluate(
+    graph: Annotated[Path, typer.Argument(help="The graph the model was trained on.")],
+    data: Annotated[Path, typer.Option("--data", help="Folder from `kgnlu data make-qa`.")],
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="A trained QA model (default: $KGNLU_HOME/qa/models/default).")] = None,
+    split: Annotated[list[str] | None, typer.Option(help="Splits to score (repeatable).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Score at most this many questions a split "
+                                                           "(spread evenly over templates).")] = None,
+    latency_samples: Annotated[int, typer.Option(min=0, help="Single questions timed (0: skip).")] = 200,
+    threads: Annotated[int, typer.Option(min=1, help="torch threads.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
+) -> None:
+    """hits@1 / hits@5 / MRR per split and per hop, and p50/p95 latency of one question."""
+    import torch
+
+    from kgnlu.qa import KGQA
+    from kgnlu.qa.dataset import read_split, sample_evenly
+    from kgnlu.qa.default import default_model_dir
+    from kgnlu.qa.evaluate import evaluate_split, latency
+
+    torch.set_num_threads(threads)
+    qa = KGQA.load(model or default_model_dir(), graph=graph)
+    report: dict = {"model": str(model or default_model_dir()), "splits": {}}
+    for name in split or ["test", "paraphrase_test"]:
+        examples = read_split(data / f"{name}.jsonl")
+        if limit:
+            examples = sample_evenly(examples, limit)
+        report["splits"][name] = evaluate_split(qa, examples)
+        if not as_json:
+            m = report["splits"][name]
+            hops = ", ".join(f"{h}-hop {v['hits@1']:.3f}" for h, v in m["by_hops"].items())
+            print(f"{name}: hits@1 {m['hits@1']:.3f} ({hops}), hits@5 {m['hits@5']:.3f}, MRR {m['mrr']:.3f}, "
+                  f"{m['questions']} questions")
+        if latency_samples and "latency" not in report:
+            report["latency"] = latency(qa, [ex.question for ex in examples], latency_samples)
+            if not as_json:
+                lat = report["latency"]
+                print(f"latency: p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms ({lat['questions']} questions)")
+    if as_json:
+        print(json.dumps(report))

@@ -1,0 +1,77 @@
+"""QAConfig: the knobs of a KGQA model, with the reason for each default."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kgnlu.config import from_dict
+from kgnlu.errors import ConfigError
+
+
+@dataclass
+class QAConfig:
+    # -- question side
+    placeholder: str = "something"  # the topic mention is replaced by this before encoding, so the
+    # relation scorer sees the question's template, not the entity (topics are held out at test time)
+    max_question_chars: int = 2000  # longer questions are cut here (and the encoder cuts at 128 tokens)
+    max_mentions: int = 4  # linked mentions tried as the topic, best link score first
+    max_candidates: int = 4  # entities tried per mention (linker candidates, plus their sameAs twins)
+    # -- relation-path scorer
+    hidden: int = 256  # question projection width: a 384-d MiniLM vector needs little more
+    relation_text_weight: float = 1.0  # 0 switches off relation-name embeddings (pure learned ids)
+    kind_dim: int = 16  # the topic entity's kind conditions the path ("where is X": city vs country)
+    dropout: float = 0.1
+    ensemble: int = 5  # scorers from different seeds, averaged (see ScorerEnsemble for the evidence)
+    # zero-shot path expert (kgnlu.qa.path_text): path logit += scale · cos(question, description
+    # prototype); 0 switches it off. Held-out-template path accuracy (train_qa(holdout_templates=True),
+    # 3-member ensembles): 0.49 without expert and augmentation, 0.74 with augmentation alone, 0.80
+    # with both at scale 60-80, falling to 0.73 at 160 (the expert then overrules the training)
+    path_text_scale: float = 60.0
+    path_text_limit: int = 48  # descriptions per path (phrase combinations × question frames); 24: 0.786
+    augment_repeat: int = 8  # each path description joins the training questions this many times
+    # (template-free augmentation; 0 = none): 1 → 4 → 8 raised the check 0.72 → 0.77 → 0.79 at limit 24
+    # -- search and scoring
+    paths_per_topic: int = 4  # relation paths walked per candidate topic entity
+    max_executions: int = 12  # walks per question: bounds latency on hub-heavy questions
+    max_frontier: int = 2000  # nodes per step of a walk; WordNet hubs exceed it
+    link_weight: float = 1.0  # weight of log p(entity | mention) from the linker in the joint score
+    topic_weight: float = 1.0  # weight of log p(mention is the topic) from the topic head
+    type_weight: float = 0.5  # weight of log p(answer kind | question) from the typing head
+    ppr_weight: float = 0.05  # personalised PageRank only breaks ties among a path's answers
+    gnn_weight: float = 1.0  # the GNN's node logit; training sets 0 when it does not help on dev
+    exclude_topic: bool = True  # MetaQA convention: the topic is never its own answer
+    max_evidence: int = 3  # supporting paths returned per answer
+    # -- GNN over the retrieved subgraph
+    gnn_hidden: int = 32  # a few hundred nodes with 8 features each: tiny is enough and fast
+    gnn_layers: int = 2
+    max_subgraph_nodes: int = 256
+    # -- training
+    max_train_questions: int = 20000  # sampled evenly over templates; bounds the encoding pass
+    topic_examples: int = 3000  # questions linked to learn which mention is the topic
+    gnn_examples: int = 2000  # questions whose retrieved subgraphs train the GNN
+    epochs: int = 4  # per ensemble member; held-out-template accuracy did not improve with 8
+    batch_size: int = 256
+    lr: float = 2e-3  # a small MLP on frozen features: Adam at 1e-3..3e-3 converges in a few epochs
+    gnn_epochs: int = 3
+    seed: int = 0
+    threads: int = 1  # torch threads while training: small batches gain little from more, and shared
+    # machines lose a lot to spinning threads
+
+    def __post_init__(self) -> None:
+        for name in ("max_mentions", "max_candidates", "hidden", "ensemble", "paths_per_topic", "max_executions",
+                     "max_frontier", "gnn_hidden", "gnn_layers", "max_subgraph_nodes", "epochs",
+                     "batch_size", "threads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"qa.{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"qa.dropout must be in [0, 1), got {self.dropout}")
+        if self.path_text_scale < 0 or self.augment_repeat < 0 or self.path_text_limit < 1:
+            raise ConfigError("qa.path_text_scale and qa.augment_repeat must be >= 0, qa.path_text_limit >= 1")
+        if self.max_question_chars < 16:
+            raise ConfigError(f"qa.max_question_chars must be >= 16, got {self.max_question_chars}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> QAConfig:
+        return from_dict(cls, data, "qa")

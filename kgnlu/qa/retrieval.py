@@ -1,0 +1,115 @@
+"""Retrieval: walk scored relation paths from a topic entity over the graph's CSR arrays.
+
+Each :class:`Execution` keeps, per step, every edge it walked (capped) and, for every node it
+reached, the first edge that reached it — so the answers' evidence (the triples from the topic to
+the answer) is read back without another search. The union of a question's executions is its
+retrieved subgraph (:func:`retrieved_subgraph`): relevance-pruned, because only relation paths the
+scorer ranks high are walked, unlike a blind k-hop ball that reaches thousands of WordNet nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kgnlu.kg.traversal import Step
+from kgnlu.qa.paths import RelationPath
+
+
+@dataclass
+class StepTrace:
+    """One step of an execution: ``nodes`` reached (sorted, unique) and how each was reached."""
+
+    nodes: np.ndarray  # int64 [n] sorted
+    first_row: np.ndarray  # int64 [n] triple row that first reached nodes[i]
+    first_prev: np.ndarray  # int64 [n] the node it came from
+    rows: np.ndarray  # int64 [m] every triple row walked at this step (capped)
+
+
+@dataclass
+class Execution:
+    topic: int
+    path: RelationPath
+    trace: list[StepTrace] = field(default_factory=list)
+    truncated: bool = False  # a frontier was cut at max_frontier
+
+    @property
+    def answers(self) -> np.ndarray:
+        """int64 [a]: entities at the end of the path (sorted)."""
+        return self.trace[-1].nodes if self.trace else np.zeros(0, dtype=np.int64)
+
+    def evidence(self, answer: int, triples: np.ndarray) -> list[Step]:
+        """The chain of steps topic → ``answer`` (empty if the path does not reach it)."""
+        chain: list[Step] = []
+        node = int(answer)
+        for trace in reversed(self.trace):
+            i = int(np.searchsorted(trace.nodes, node))
+            if i >= len(trace.nodes) or trace.nodes[i] != node:
+                return []
+            row, prev = int(trace.first_row[i]), int(trace.first_prev[i])
+            h, r, t = (int(x) for x in triples[row])
+            chain.append(Step(h, r, t, forward=(h == prev and t == node)))
+            node = prev
+        return chain[::-1] if node == self.topic else []
+
+
+def execute(walker, topic: int, path: RelationPath, max_frontier: int = 2000,
+            max_edges: int = 4000) -> Execution:
+    """Walk ``path`` from ``topic``: each step follows its relation forwards (head → tail) or
+    backwards. Frontiers above ``max_frontier`` nodes are cut (WordNet hubs such as "person")."""
+    out = Execution(topic, path)
+    frontier = np.array([topic], dtype=np.int64)
+    for relation, forward in path.steps:
+        rows, _ = walker.edge_rows(frontier, "out" if forward else "in")
+        trip = np.asarray(walker.triples[rows])
+        keep = trip[:, 1] == relation
+        rows, trip = rows[keep], trip[keep]
+        prev = trip[:, 0] if forward else trip[:, 2]
+        other = (trip[:, 2] if forward else trip[:, 0]).astype(np.int64)
+        nodes, first = np.unique(other, return_index=True)
+        if len(nodes) > max_frontier:
+            nodes, first = nodes[:max_frontier], first[:max_frontier]
+            out.truncated = True
+        out.trace.append(StepTrace(nodes, rows[first], prev[first].astype(np.int64), rows[:max_edges]))
+        frontier = nodes
+        if len(frontier) == 0:
+            break
+    return out
+
+
+@dataclass
+class RetrievedSubgraph:
+    """Nodes and walked edges of a question's executions, in local ids for PPR and the GNN."""
+
+    nodes: np.ndarray  # int64 [n] graph ids, sorted
+    edges: np.ndarray  # int64 [m, 3] (local head, relation, local tail), graph orientation
+    depth: np.ndarray  # int64 [n] fewest steps from a topic (0 = topic)
+
+    def local(self, entities: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.nodes, entities)
+
+
+def retrieved_subgraph(executions: list[Execution], triples: np.ndarray,
+                       max_nodes: int = 512) -> RetrievedSubgraph:
+    """Union of the executions' nodes and edges; nodes beyond ``max_nodes`` (by depth, then by
+    execution rank) are dropped with their edges."""
+    order: dict[int, int] = {ex.topic: 0 for ex in executions}
+    rows: list[np.ndarray] = []
+    for ex in executions:
+        for depth, trace in enumerate(ex.trace, start=1):
+            for n in trace.nodes[: max_nodes].tolist():
+                if n not in order and len(order) < max_nodes:
+                    order[n] = depth
+            rows.append(trace.rows)
+    nodes = np.array(sorted(order), dtype=np.int64)
+    depth = np.array([order[n] for n in nodes.tolist()], dtype=np.int64)
+    if rows:
+        trip = np.asarray(triples[np.unique(np.concatenate(rows))], dtype=np.int64).reshape(-1, 3)
+    else:
+        trip = np.zeros((0, 3), dtype=np.int64)
+    h, t = np.searchsorted(nodes, trip[:, 0]), np.searchsorted(nodes, trip[:, 2])
+    h, t = np.minimum(h, len(nodes) - 1), np.minimum(t, len(nodes) - 1)
+    inside = (nodes[h] == trip[:, 0]) & (nodes[t] == trip[:, 2])
+    edges = np.stack([h, trip[:, 1], t], axis=1)[inside]
+    return RetrievedSubgraph(nodes, edges, depth)

@@ -1,0 +1,48 @@
+"""Topic candidates: the question's linked mentions and, for each, the entities it may name.
+
+A mention's candidates are the linker's scored candidates plus their ``owl:sameAs`` twins (the
+linker reports one id per sameAs cluster — e.g. WordNet's Paris for GeoNames' Paris — while the
+relations a question asks about may hang off the other member).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kgnlu.kg.linker import Link
+
+
+@dataclass
+class TopicMention:
+    start: int
+    end: int
+    surface: str
+    score: float  # the linker's score of its best candidate
+    candidates: list[tuple[int, float]]  # (internal entity id, p(entity | mention)), best first
+
+
+def same_as_relation(kg) -> int | None:
+    return kg.relation_names.get("owl:sameAs")
+
+
+def topic_mentions(kg, links: list[Link], max_mentions: int, max_candidates: int) -> list[TopicMention]:
+    """The ``max_mentions`` best-scored links, each with up to ``max_candidates`` entities."""
+    same_as = same_as_relation(kg)
+    out = []
+    for link in sorted(links, key=lambda lk: -lk.score)[:max_mentions]:
+        cands: dict[int, float] = {}
+        pool = link.candidates or ()
+        scored = [(c.entity, c.score) for c in pool] or [(link.entity, link.score)]
+        for ext, score in scored[:max_candidates]:
+            e = kg.index_of(ext)
+            if e < 0:
+                continue
+            cands[e] = max(cands.get(e, 0.0), float(score))
+            if same_as is not None:
+                for step in kg.walker.neighbors(e, "both", [same_as]):
+                    twin = step.target if step.source == e else step.source
+                    cands[twin] = max(cands.get(twin, 0.0), float(score))
+        if cands:
+            ranked = sorted(cands.items(), key=lambda kv: -kv[1])
+            out.append(TopicMention(link.start, link.end, link.surface, float(link.score), ranked))
+    return out

@@ -1,0 +1,303 @@
+"""Training a KGQA model on generated QA data, CPU-quick.
+
+1. Resolve the training questions against the graph (topic, gold relation path, answers); the
+   path vocabulary is every relation one hop both ways plus every path the data uses.
+2. Embed each question once with the frozen encoder, its topic mention masked; embed the
+   relation names once. Link a subset of questions and embed each linked mention's masked
+   question, labelled by whether the mention is the gold topic (the topic head's data).
+3. Train the relation-path scorer with the shared Trainer (path CE + typing + topic heads).
+4. Run retrieval on a subset of training questions and train the subgraph GNN on the retrieved
+   subgraphs (answer-set likelihood), again with the Trainer.
+5. Evaluate on dev with and without the zero-shot path expert (kept unless it costs more than
+   EXPERT_TOLERANCE), then with and without the GNN; keep the GNN only if it does not hurt hits@1.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from kgnlu.errors import QAError
+from kgnlu.qa.answer_types import kind_distribution, kind_of
+from kgnlu.qa.batches import GraphBatches, PathBatches
+from kgnlu.qa.config import QAConfig
+from kgnlu.qa.dataset import QAExample, read_split, sample_evenly
+from kgnlu.qa.model import QAModel, all_one_hop_paths, path_prototypes, relation_texts
+from kgnlu.qa.objectives import GNNObjective, PathObjective
+from kgnlu.qa.paths import RelationPath
+from kgnlu.qa.question import mask_span
+from kgnlu.qa.reasoner import reason
+
+EXPERT_TOLERANCE = 0.01  # dev hits@1 the zero-shot path expert may cost (dev uses the training wordings)
+
+
+@dataclass
+class Resolved:
+    example: QAExample
+    topic: int
+    path: RelationPath
+    answers: np.ndarray  # int64 internal ids
+
+
+def resolve(kg, examples: list[QAExample]) -> tuple[list[Resolved], int]:
+    """Examples whose topic, relations and answers the graph knows; and how many were dropped."""
+    out, dropped = [], 0
+    for ex in examples:
+        topic = kg.index_of(ex.topic)
+        try:
+            path = RelationPath.parse(ex.relations, kg)
+        except QAError:
+            dropped += 1
+            continue
+        answers = np.array([a for a in (kg.index_of(x) for x in ex.answers) if a >= 0], dtype=np.int64)
+        if topic < 0 or not len(answers):
+            dropped += 1
+            continue
+        out.append(Resolved(ex, topic, path, answers))
+    return out, dropped
+
+
+def holdout_split(examples: list[Resolved]) -> tuple[list[Resolved], list[Resolved]]:
+    """(kept, held out): the last training template of every path (``NAME/tK`` with the largest
+    K) is held out, a paraphrase check that never reads the test or paraphrase_test splits."""
+    last: dict[str, int] = {}
+    for r in examples:
+        name, _, tag = r.example.template_id.rpartition("/")
+        if tag[:1] == "t" and tag[1:].isdigit():
+            last[name] = max(last.get(name, -1), int(tag[1:]))
+    held = {f"{name}/t{k}" for name, k in last.items() if k > 0}  # a path keeps >= 1 template
+    return ([r for r in examples if r.example.template_id not in held],
+            [r for r in examples if r.example.template_id in held])
+
+
+def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = print,
+             work_dir: Path | None = None, holdout_templates: bool = False) -> tuple[QAModel, dict]:
+    """Train ``qa``'s model parts on ``data_dir``; returns (model, report). ``holdout_templates``:
+    train without one template per path (:func:`holdout_split`) and report the path accuracy on
+    its questions (``report["holdout_templates"]``, per hop) — for choosing settings, not for use."""
+    from kgnlu.train import Trainer, TrainerConfig
+
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    started = time.perf_counter()
+    kg, cfg = qa.kg, config
+    train_all, dropped = resolve(kg, read_split(data_dir / "train.jsonl"))
+    if not train_all:
+        raise QAError(f"{data_dir / 'train.jsonl'} has no question whose topic, relations and answers are in "
+                      f"graph {kg.name!r}; generate the data from this graph with `kgnlu data make-qa`")
+    by_id = {r.example.id: r for r in train_all}
+    train = [by_id[e.id] for e in sample_evenly([r.example for r in train_all], cfg.max_train_questions, cfg.seed)]
+    held: list[Resolved] = []
+    if holdout_templates:
+        train, held = holdout_split(train)
+        log(f"qa: holding out one template per path: {len(held)} questions")
+    log(f"qa: {len(train)} training questions ({len(train_all)} usable, {dropped} not in the graph)")
+
+    paths = list(dict.fromkeys(all_one_hop_paths(kg) + [r.path for r in train_all]))
+    relation_text = torch.from_numpy(qa.questions.encode(relation_texts(kg)))
+    path_text, described = path_prototypes(qa.questions.encode, kg, paths, cfg.path_text_limit)
+    model = QAModel(cfg, paths, [kg.relation_id(r) for r in range(kg.num_relations)], kg.kinds, relation_text,
+                    path_text)  # stored even at scale 0: switching it on later needs no retraining
+
+    t0 = time.perf_counter()
+    masked = [mask_span(r.example.question, *r.example.topic_span, cfg.placeholder) for r in train]
+    vectors = torch.from_numpy(qa.questions.encode(masked))
+    log(f"qa: embedded {len(masked)} questions in {time.perf_counter() - t0:.0f}s")
+    tensors = {
+        "question": vectors,
+        "topic_kind": torch.tensor([kind_of(kg, r.topic) for r in train]),
+        "path": torch.tensor([model.path_index[r.path] for r in train]),
+        "answer_kinds": torch.from_numpy(np.stack([kind_distribution(kg, r.answers) for r in train])),
+    }
+    if cfg.augment_repeat:
+        extra = _augmentation(tensors, described, cfg.augment_repeat, len(kg.kinds))
+        tensors = {k: torch.cat([v, extra[k]]) for k, v in tensors.items()}
+        log(f"qa: {len(extra['path'])} path descriptions added to the training questions")
+    augmented = len(tensors["path"]) - len(train)
+    rng = random.Random(cfg.seed)
+    linked_pool = rng.sample(train, min(len(train), max(cfg.topic_examples, cfg.gnn_examples)))
+    t0 = time.perf_counter()
+    mentions, mention_vectors = qa.prepare([r.example.question for r in linked_pool])
+    log(f"qa: linked and embedded {len(linked_pool)} questions in {time.perf_counter() - t0:.0f}s")
+    topic = _topic_tensors(linked_pool[: cfg.topic_examples], mentions, mention_vectors)
+
+    work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="kgnlu-qa-"))
+    try:
+        steps = cfg.epochs * -(-len(tensors["path"]) // cfg.batch_size)
+        members = []
+        for i, scorer in enumerate(model.scorer.members):
+            seed = cfg.seed + i  # members differ by initialisation, batch order and dropout
+            trainer_cfg = TrainerConfig(out_dir=str(work / f"paths-{i}"), max_steps=steps, lr=cfg.lr,
+                                        schedule="linear", warmup_steps=min(50, steps // 10),
+                                        log_every=max(1, min(50, steps // 5)), checkpoint_every=0,
+                                        keep_checkpoints=1, resume=False, device="cpu", seed=seed,
+                                        tensorboard=False, plot=False)
+            objective = PathObjective(scorer)
+            loss_start = _full_loss(objective, tensors)
+            result = Trainer(objective, trainer_cfg, PathBatches(tensors, topic, cfg.batch_size, seed)).fit()
+            members.append({**result.train_metrics, "loss_start": loss_start, **{
+                f"{k}_end": v for k, v in _full_loss(objective, tensors, both=True).items()}})
+        path_metrics = {k: float(np.mean([m[k] for m in members])) for k in members[0] if k in members[-1]}
+        path_metrics["members"] = len(members)
+        log(f"qa: path scorer trained, {steps} steps: " + _fmt(path_metrics))
+        model.eval()
+        graphs = _gnn_graphs(model, kg, linked_pool[: cfg.gnn_examples], mentions, mention_vectors)
+        gnn_metrics = {}
+        if graphs:
+            gsteps = cfg.gnn_epochs * -(-len(graphs) // 32)
+            gnn_cfg = TrainerConfig(out_dir=str(work / "gnn"), max_steps=gsteps, lr=cfg.lr, schedule="linear",
+                                    log_every=max(1, min(50, gsteps // 5)), checkpoint_every=0, keep_checkpoints=1,
+                                    resume=False, device="cpu", seed=cfg.seed, tensorboard=False, plot=False)
+            gnn_metrics = Trainer(GNNObjective(model), gnn_cfg, GraphBatches(graphs, 32, cfg.seed)).fit().train_metrics
+            log(f"qa: GNN trained on {len(graphs)} subgraphs, {gsteps} steps: " + _fmt(gnn_metrics))
+        model.eval()
+    finally:
+        if work_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+    report = {"train_questions": len(train), "augmented_questions": augmented, "dropped": dropped, "paths": len(paths),
+              "path_scorer": path_metrics, "gnn": gnn_metrics}
+    if held:
+        report["holdout_templates"] = path_accuracy(qa, model, held)
+        log("qa: held-out-template path accuracy " + json.dumps(report["holdout_templates"]))
+    dev_path = data_dir / "dev.jsonl"
+    if dev_path.is_file():
+        qa.model = model
+        dev = sample_evenly(read_split(dev_path), 600, cfg.seed)
+        prepared = qa.prepare([ex.question for ex in dev])
+        if cfg.path_text_scale:
+            # the zero-shot expert is only as good as the encoder: a weak one (a tiny test encoder)
+            # gives noisy cosines, so it goes off when it costs dev hits@1 (dev shares the training
+            # templates, hence the tolerance: it is kept for unseen wordings, not for these)
+            with_expert = dev_hits(qa, dev, prepared)[1]
+            scale, model.scorer.path_text_scale = cfg.path_text_scale, 0.0
+            without_expert = dev_hits(qa, dev, prepared)[1]
+            keep = with_expert >= without_expert - EXPERT_TOLERANCE
+            cfg.path_text_scale = model.scorer.path_text_scale = scale if keep else 0.0
+            report["dev_path_text"] = {"hits@1_with": with_expert, "hits@1_without": without_expert, "used": keep}
+            log(f"qa: dev hits@1 {with_expert:.3f} with the zero-shot path expert, {without_expert:.3f} without"
+                f" → expert {'kept' if keep else 'off'}")
+        with_gnn, without = dev_hits(qa, dev, prepared)
+        cfg.gnn_weight = cfg.gnn_weight if with_gnn >= without else 0.0
+        report["dev"] = {"questions": len(dev), "hits@1_with_gnn": with_gnn, "hits@1_without_gnn": without,
+                         "gnn_used": cfg.gnn_weight != 0.0}
+        log(f"qa: dev hits@1 {with_gnn:.3f} with the GNN, {without:.3f} without"
+            f" → GNN {'kept' if cfg.gnn_weight else 'off'}")
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    return model, report
+
+
+def _augmentation(tensors: dict[str, torch.Tensor], described: list[np.ndarray], repeat: int,
+                  num_kinds: int) -> dict[str, torch.Tensor]:
+    """Path descriptions as training questions, ``repeat`` times each, for the paths the training
+    questions use (other paths only get the zero-shot expert: the MLP should not learn to predict
+    relations no question asks for). A description borrows the topic kind and answer kinds of a
+    training question of its path, round robin (the typing head learns from it too)."""
+    rows: dict[int, list[int]] = {}
+    for i, p in enumerate(tensors["path"].tolist()):
+        rows.setdefault(p, []).append(i)
+    q, p, src = [], [], []
+    for path, vectors in enumerate(described):
+        if path not in rows:
+            continue
+        for j, v in enumerate(vectors):
+            q.append(v)
+            p.append(path)
+            src.append(rows[path][j % len(rows[path])])
+    if not q:
+        return {k: v[:0] for k, v in tensors.items()}
+    take = torch.tensor(src)
+    out = {"question": torch.from_numpy(np.stack(q)), "path": torch.tensor(p),
+           "topic_kind": tensors["topic_kind"][take], "answer_kinds": tensors["answer_kinds"][take]}
+    return {k: v.repeat(repeat, *([1] * (v.dim() - 1))) for k, v in out.items()}
+
+
+@torch.no_grad()
+def path_accuracy(qa, model: QAModel, examples: list[Resolved]) -> dict[str, float]:
+    """Share of ``examples`` whose gold path is the ensemble's top path (gold topic, gold mention
+    masked), overall and per hop: the relation-path part of hits@1, without linking or search."""
+    model.eval()
+    cfg = model.config
+    masked = [mask_span(r.example.question, *r.example.topic_span, cfg.placeholder) for r in examples]
+    q = torch.from_numpy(qa.questions.encode(masked))
+    kinds = torch.tensor([kind_of(qa.kg, r.topic) for r in examples])
+    pred = model.scorer.path_log_probs(q, kinds).argmax(-1).tolist()
+    hit = np.array([model.path_index.get(r.path, -1) == p for r, p in zip(examples, pred, strict=True)])
+    hops = np.array([len(r.path) for r in examples])
+    out = {"all": round(float(hit.mean()), 4), "questions": len(examples)}
+    out.update({str(h): round(float(hit[hops == h].mean()), 4) for h in sorted(set(hops.tolist()))})
+    return out
+
+
+@torch.no_grad()
+def _full_loss(objective: PathObjective, tensors: dict[str, torch.Tensor], both: bool = False):
+    """Path loss (and accuracy) over the whole training set, in eval mode (no dropout)."""
+    objective.eval()
+    out = objective(**tensors)
+    objective.train()
+    if both:
+        return {"path_loss": float(out["path_loss"]), "path_accuracy": float(out["path_accuracy"])}
+    return float(out["path_loss"])
+
+
+def _fmt(metrics: dict) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in sorted(metrics.items()) if k in
+                     ("loss", "loss_start", "path_loss_end", "path_accuracy_end", "topic_accuracy", "hits1"))
+
+
+def _topic_tensors(pool: list[Resolved], mentions, vectors) -> dict[str, torch.Tensor]:
+    qs, link, label = [], [], []
+    for r, ms, vs in zip(pool, mentions, vectors, strict=False):
+        s, e = r.example.topic_span
+        for m, v in zip(ms, vs, strict=True):
+            qs.append(v)
+            link.append(m.score)
+            label.append(1.0 if m.start < e and s < m.end else 0.0)
+    if not qs or len(set(label)) < 2:
+        return {}
+    return {"question": torch.from_numpy(np.stack(qs)), "link": torch.tensor(link, dtype=torch.float32),
+            "label": torch.tensor(label)}
+
+
+def _gnn_graphs(model, kg, pool: list[Resolved], mentions, vectors) -> list[dict[str, np.ndarray]]:
+    """Retrieved subgraphs of training questions, with the gold answers marked among candidates."""
+    graphs = []
+    for r, ms, vs in zip(pool, mentions, vectors, strict=False):
+        if not ms:
+            continue
+        res = reason(model, kg, ms, vs, use_gnn=False)
+        if res.gnn is None:
+            continue
+        gold = np.isin(res.candidates, r.answers)
+        if not gold.any() or gold.all():
+            continue  # nothing to learn: the gold is unreachable, or every candidate is gold
+        graphs.append({"question": res.question, "features": res.gnn.features, "edges": res.gnn.edges,
+                       "symbols": res.gnn.symbols, "cand_node": res.gnn.candidate_nodes,
+                       "cand_base": res.base.astype(np.float32), "cand_gold": gold})
+    return graphs
+
+
+def dev_hits(qa, examples: list[QAExample], prepared=None) -> tuple[float, float]:
+    """hits@1 on ``examples`` with the GNN correction and without it; ``prepared``: their
+    :meth:`KGQA.prepare` output when already computed."""
+    from kgnlu.eval.qa import qa_metrics
+    from kgnlu.qa.evaluate import gold_records
+
+    mentions, vectors = prepared or qa.prepare([ex.question for ex in examples])
+    with_gnn, without = [], []
+    for ex, ms, vs in zip(examples, mentions, vectors, strict=True):
+        r = reason(qa.model, qa.kg, ms, vs, use_gnn=True)
+        for scores, out in ((r.final, with_gnn), (r.base, without)):
+            top = [qa.kg.entity_id(r.candidates[i]) for i in np.argsort(-scores, kind="stable")[:1]]
+            out.append({"id": ex.id, "answers": top})
+    gold = gold_records(examples)
+    return qa_metrics(with_gnn, gold)["hits@1"], qa_metrics(without, gold)["hits@1"]

@@ -1,0 +1,61 @@
+"""QA fixtures: the tiny geography/WordNet-like graph, its QA data, a tiny encoder, a trained KGQA."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from tests.qa.qa_graph import build_qa_graph, make_qa_data
+
+
+@pytest.fixture(scope="session")
+def qa_graph(tmp_path_factory):
+    return build_qa_graph(tmp_path_factory.mktemp("qa") / "graph")
+
+
+@pytest.fixture(scope="session")
+def qa_data(tmp_path_factory):
+    return make_qa_data(tmp_path_factory.mktemp("qa") / "data")
+
+
+@pytest.fixture(scope="session")
+def tiny_text_model(qa_data, qa_graph):
+    """A 1-layer BERT (H=32) with a WordPiece trained on the fixture's questions."""
+    from kgnlu.data.tokenizer import train_wordpiece
+    from kgnlu.encoders import Encoder, EncoderConfig
+
+    texts = [json.loads(line)["question"] for split in ("train", "dev", "test", "paraphrase_test")
+             for line in (qa_data / f"{split}.jsonl").read_text().splitlines()]
+    texts += [qa_graph.relation_label(r) for r in range(qa_graph.num_relations)] * 2
+    tokenizer = train_wordpiece(texts, vocab_size=400, min_frequency=1)
+    torch.manual_seed(0)
+    encoder = Encoder(EncoderConfig.bert(vocab_size=tokenizer.vocab_size, hidden_size=32, num_layers=1,
+                                         num_heads=2, ffn_size=64, max_positions=128))
+    return encoder.eval(), tokenizer
+
+
+@pytest.fixture(scope="session")
+def qa_linker(qa_graph):
+    from kgnlu.kg.linker import EntityLinker
+
+    return EntityLinker.from_graph(qa_graph, mode="fast", save=False)
+
+
+# path_text_scale 0: the tiny encoder is random, so its cosines to path descriptions are noise (the
+# zero-shot expert is tested on its own in test_retrieval.py, the augmentation in test_qa_cli.py)
+TINY_QA = dict(ensemble=2, epochs=30, batch_size=32, topic_examples=300, gnn_examples=300, threads=1, hidden=128,
+               path_text_scale=0.0, augment_repeat=0)
+
+
+@pytest.fixture(scope="session")
+def trained(qa_graph, qa_data, qa_linker, tiny_text_model, tmp_path_factory):
+    """(KGQA trained on the fixture, its training report, the saved model folder)."""
+    from kgnlu.qa import KGQA, QAConfig
+
+    encoder, tokenizer = tiny_text_model
+    qa = KGQA(qa_graph, qa_linker, encoder=encoder, tokenizer=tokenizer, config=QAConfig(**TINY_QA))
+    out = tmp_path_factory.mktemp("qa") / "model"
+    report = qa.fit(qa_data, out=out, log=lambda s: None)
+    return qa, report, out

@@ -1,0 +1,96 @@
+"""``kgnlu qa``: answering (one question, --input JSONL, the default model under $KGNLU_HOME)
+and ``kgnlu qa train``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from kgnlu.cli import main
+from tests.qa.qa_graph import ext
+
+
+def _lines(capsys):
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+def test_one_question_as_json_line(trained, qa_graph, capsys):
+    _, _, model = trained
+    assert main(["qa", str(qa_graph.path), "Which country is Osaka in?", "--model", str(model), "--json"]) == 0
+    (obj,) = _lines(capsys)
+    assert obj["question"] == "Which country is Osaka in?"
+    top = obj["answers"][0]
+    assert {"entity", "label", "score", "evidence"} <= set(top)
+    assert top["entity"] == ext("Japan") and top["label"] == "Japan"
+    assert top["evidence"][0]["triples"][0] == {
+        "head": ext("Osaka"), "relation": "gnrel:country", "tail": ext("Japan"), "head_label": "Osaka",
+        "relation_label": "gnrel:country", "tail_label": "Japan", "forward": True}
+
+
+def test_input_jsonl_one_object_a_line(trained, qa_graph, tmp_path, capsys):
+    _, _, model = trained
+    rows = [{"question": "What is the capital of Egypt?"}, {"question": "hmm, nothing here"},
+            {"question": "We dug the ground to plant flowers. Which tool did we need?",
+             "choices": ["shovel", "excavator"]}]
+    path = tmp_path / "q.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert main(["qa", str(qa_graph.path), "--input", str(path), "--model", str(model), "--json"]) == 0
+    out = _lines(capsys)
+    assert len(out) == 3
+    by_q = {o["question"]: o for o in out}
+    assert by_q[rows[0]["question"]]["answers"][0]["entity"] == ext("Cairo")
+    assert by_q[rows[1]["question"]]["answers"] == [] and by_q[rows[1]["question"]]["reason"]
+    assert by_q[rows[2]["question"]]["answer"] == "shovel"
+
+
+def test_bad_input_line_is_a_clear_error(trained, qa_graph, tmp_path, capsys):
+    _, _, model = trained
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"text": "no question key"}\n', encoding="utf-8")
+    assert main(["qa", str(qa_graph.path), "--input", str(path), "--model", str(model)]) == 2
+    assert "q.jsonl:1" in capsys.readouterr().err
+
+
+def test_default_model_comes_from_kgnlu_home(trained, qa_graph, tmp_path, monkeypatch, capsys):
+    _, _, model = trained
+    monkeypatch.setenv("KGNLU_HOME", str(tmp_path))
+    assert main(["qa", str(qa_graph.path), "What is the capital of Kenya?"]) == 2
+    assert "kgnlu qa train" in capsys.readouterr().err  # no default model yet: says how to make one
+    shutil.copytree(model, tmp_path / "qa" / "models" / "default")
+    assert main(["qa", str(qa_graph.path), "What is the capital of Kenya?"]) == 0
+    text = capsys.readouterr().out
+    assert "Nairobi" in text and "--gnrel:capital-->" in text
+
+
+def test_train_command_writes_a_model_that_answers(qa_graph, qa_data, tiny_text_model, tmp_path, capsys):
+    encoder, tokenizer = tiny_text_model
+    encoder.save_pretrained(tmp_path / "enc")
+    tokenizer.save(tmp_path / "tok")
+    out = tmp_path / "model"
+    args = ["qa", "train", str(qa_graph.path), "--data", str(qa_data), "--out", str(out), "--encoder",
+            str(tmp_path / "enc"), "--tokenizer", str(tmp_path / "tok"), "--json", "qa.ensemble=1", "qa.epochs=25",
+            "qa.batch_size=32", "qa.threads=1", "qa.topic_examples=100", "qa.gnn_examples=100"]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["train_questions"] > 100 and report["dev"]["questions"] > 0
+    # defaults: path descriptions augment training, the zero-shot expert is weighed on dev
+    assert report["augmented_questions"] >= 8 * 7  # 8 copies of >= 1 description for each of 7 paths
+    assert set(report["dev_path_text"]) == {"hits@1_with", "hits@1_without", "used"}
+    saved = json.loads((out / "qa.json").read_text())["config"]
+    assert saved["path_text_scale"] == (60.0 if report["dev_path_text"]["used"] else 0.0)
+    assert main(["qa", str(qa_graph.path), "Which continent is Fiji on?", "--model", str(out), "--json"]) == 0
+    (obj,) = _lines(capsys)
+    assert obj["answers"][0]["entity"] == ext("Oceania")
+
+
+def test_eval_command_reports_hits_per_hop_and_latency(trained, qa_graph, qa_data, capsys):
+    _, _, model = trained
+    args = ["qa", "eval", str(qa_graph.path), "--data", str(qa_data), "--model", str(model), "--split", "test",
+            "--latency-samples", "10", "--json"]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    test = report["splits"]["test"]
+    assert test["questions"] == len((qa_data / "test.jsonl").read_text().splitlines())
+    assert set(test["by_hops"]) == {"1", "2", "3"} and test["hits@1"] >= 0.9
+    assert report["latency"]["questions"] == 10
+    assert 0 < report["latency"]["p50_ms"] <= report["latency"]["p95_ms"]
