@@ -6,11 +6,15 @@ import sys
 
 import typer
 
+from kgnlu.commands import eval_suite
+from kgnlu.commands.data import app as data_app
+from kgnlu.commands.distill import distill as distill_command
 from kgnlu.commands.eval import app as eval_app
 from kgnlu.commands.graph import app as graph_app
 from kgnlu.commands.kge import app as kge_app
 from kgnlu.commands.link import link as link_command
 from kgnlu.commands.pretrain import pretrain as pretrain_command
+from kgnlu.commands.qa import app as qa_app
 from kgnlu.commands.run import run as run_command
 from kgnlu.errors import KgnluError
 
@@ -25,8 +29,13 @@ app.add_typer(graph_app, name="graph")
 app.add_typer(kge_app, name="kge")
 app.command("run")(run_command)
 app.command("link")(link_command)
+eval_app.command("kge")(eval_suite.kge)
+eval_app.command("all")(eval_suite.all_)
 app.add_typer(eval_app, name="eval")
+app.add_typer(data_app, name="data")
 app.command("pretrain")(pretrain_command)
+app.add_typer(qa_app, name="qa")
+app.command("distill")(distill_command)
 
 
 def main(argv: list[str] | None = None) -> int:

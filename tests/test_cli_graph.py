@@ -76,3 +76,5 @@ def test_run_shows_summary_neighbourhood_and_links(family_graph, capsys):
     assert "family:alice  alice" in out
     assert "alice --parent_of--> bob" in out
     assert "linking (fast mode)" in out
+    # the QA demo model belongs to the default graph: another graph gets the commands instead of a retrain
+    assert "kgnlu qa train" in out and "Q: " not in out

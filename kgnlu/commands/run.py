@@ -12,8 +12,13 @@ def run(
     graph: Annotated[Path | None, typer.Option(help="Graph directory (default: $KGNLU_HOME/graphs/default).")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the default graph even if it exists.")] = False,
     entity: Annotated[str, typer.Option(help="Entity whose neighbourhood is shown.")] = "dog",
+    qa: Annotated[bool, typer.Option("--qa/--no-qa", help="Answer the sample questions (default graph only).")] = True,
 ) -> None:
-    """Build the default graph (WordNet + GeoNames) if missing, then show its summary and a neighbourhood."""
+    """The main job: build the default graph if missing, show it, link a text, answer questions with evidence.
+
+    Everything lands under $KGNLU_HOME (the graph, the QA data and model, the evidence PNGs) and is
+    reused on the next run.
+    """
     from kgnlu.commands.graph import _print_summary, _summary
     from kgnlu.kg import KnowledgeGraph
     from kgnlu.kg.build import DEFAULT_SOURCES, build_graph, default_graph_path
@@ -48,3 +53,64 @@ def run(
     for link in EntityLinker.from_graph(kg, mode="fast").link(text):
         print(f"  {link.surface!r:>14} [{link.start}:{link.end}] → {link.entity}  {link.score:.2f}  "
               f"{(kg.entity_text(kg.lookup(link.entity)) or '')[:60]}")
+    if not qa:
+        return
+    if path.resolve() != default_graph_path().resolve():  # the default QA model belongs to the default graph
+        print(f"\nquestion answering: the demo model is trained on the default graph; for {path} run "
+              f"`kgnlu data make-qa {path} --out QA_DATA` and `kgnlu qa train {path} --data QA_DATA --out MODEL`")
+        return
+    _answer_questions(path)
+
+
+FACTOID_QUESTIONS = (
+    "What is the capital of France?",
+    "Which continent is the country of Lyon in?",
+    "Which country is Kyoto in?",
+    "What is a dog a kind of?",
+)
+# The text alone does not say which tool fits: the graph does (a shovel is a hand tool used in
+# gardening; an excavator digs foundations).
+CHOICE_QUESTIONS = (
+    ("We dug the ground to plant flowers. Which tool did we need?", ("a shovel", "an excavator")),
+    ("We dug the ground to lay the foundations of a house. Which tool did we need?", ("a shovel", "an excavator")),
+)
+
+
+def _answer_questions(graph_path: Path) -> None:
+    """Load (or train once, a few minutes) the default QA model; answer factoid and multiple-choice
+    questions, printing each answer's evidence path and drawing the evidence subgraphs."""
+    from kgnlu.kg.build import kgnlu_home
+    from kgnlu.kg.plot import plot_subgraph
+    from kgnlu.qa.answer import AnswerList
+    from kgnlu.qa.default import ensure_default_qa
+
+    qa = ensure_default_qa(graph_path)
+    out = kgnlu_home() / "run"
+    print("\nquestion answering (default QA model; evidence = the graph path behind each answer):")
+    for number, question in enumerate(FACTOID_QUESTIONS, 1):
+        answers = qa.answer(question, k=3)
+        print(f"  Q: {question}")
+        if not answers:
+            print(f"     no answer: {answers.reason}")
+            continue
+        for a in answers[:1]:
+            print(f"     A: {a.label} ({a.entity}, score {a.score:.2f})")
+            for path in a.evidence[:1]:
+                print(f"        evidence: {path.text}")
+        png = plot_subgraph(qa.kg, qa.evidence_subgraph(AnswerList(answers[:1], topic=answers.topic)),
+                            out / f"evidence-{number}.png", title=question)
+        print(f"        evidence subgraph: {png}")
+    for number, (question, choices) in enumerate(CHOICE_QUESTIONS, 1):
+        result = qa.choose(question, list(choices))
+        print(f"  Q: {question} ({' or '.join(choices)})")
+        if result.best is None:
+            print(f"     no answer: {result.reason}")
+            continue
+        for choice in sorted(result.choices, key=lambda c: -c.score):
+            print(f"     {choice.score:.2f}  {choice.choice}: {choice.matched}")
+        for path in result.best.evidence[:2]:
+            print(f"        evidence: {path.text}")
+        if result.best.evidence:
+            png = plot_subgraph(qa.kg, qa.evidence_subgraph(AnswerList([result.best])),
+                                out / f"choice-{number}.png", title=question)
+            print(f"        evidence subgraph: {png}")
