@@ -1,4 +1,5 @@
-"""Atomic file writes: write beside the target, fsync, rename. A crash leaves the old file or none."""
+"""File helpers: atomic writes (write beside the target, fsync, rename: a crash leaves the old file or
+none) and the one JSON-lines reader (errors name the file, line and column)."""
 
 from __future__ import annotations
 
@@ -78,3 +79,24 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def iter_json_lines(path: str | Path, expected: str = "a JSON object", errors: str = "strict",
+                    ) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSON-lines file; anything but a JSON
+    object raises :class:`~kgnlu.errors.ParseError` with the file, line and column and ``expected``."""
+    import json
+
+    from kgnlu.errors import ParseError
+
+    with open(path, encoding="utf-8", errors=errors) as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ParseError(path, lineno, err.colno, f"{expected} ({err.msg})") from None
+            if not isinstance(record, dict):
+                raise ParseError(path, lineno, 1, expected)
+            yield lineno, record

@@ -50,13 +50,11 @@ def link(
 
 
 def _read_jsonl(path: Path) -> list[dict]:
+    from kgnlu.io import iter_json_lines
+
     if not path.is_file():
         raise ConfigError(f"{path}: no such file")
-    with open(path, encoding="utf-8") as f:
-        try:
-            return [json.loads(line) for line in f if line.strip()]
-        except json.JSONDecodeError as err:
-            raise ConfigError(f"{path}: not JSON lines ({err.msg})") from None
+    return [record for _, record in iter_json_lines(path)]
 
 
 @app.command("qa")

@@ -10,28 +10,24 @@ from typing import Annotated
 
 import typer
 
-from kgnlu.errors import ConfigError
+from kgnlu.errors import ConfigError, ParseError
+from kgnlu.io import iter_json_lines
 
 
 def read_texts(path: Path) -> Iterator[str]:
     """Texts of an input file: .jsonl (``{"text": ...}`` a line) or plain text (one a line)."""
     if not path.is_file():
         raise ConfigError(f"--input {path}: no such file")
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        expected = 'a JSON object with a "text" string'
+        for lineno, obj in iter_json_lines(path, expected, errors="surrogateescape"):
+            if not isinstance(obj.get("text"), str):
+                raise ParseError(path, lineno, 1, expected)
+            yield obj["text"]
+        return
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
-        if path.suffix.lower() in (".jsonl", ".ndjson"):
-            for lineno, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise ConfigError(f"{path}:{lineno}: not JSON ({err.msg})") from None
-                if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                    raise ConfigError(f'{path}:{lineno}: expected an object with a "text" string')
-                yield obj["text"]
-        else:
-            for line in f:
-                yield line.rstrip("\r\n")
+        for line in f:
+            yield line.rstrip("\r\n")
 
 
 def link(

@@ -254,19 +254,14 @@ def corpus_file(path: str | Path) -> Path:
 def read_linked(path: str | Path) -> Iterator[dict]:
     """The records of a linked corpus, in file order: ``{"id", "source", "text", "links", "entities"}``."""
     from kgnlu.errors import ParseError
+    from kgnlu.io import iter_json_lines
 
     file = corpus_file(path)
-    with open(file, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ParseError(file, lineno, err.colno, f"a JSON object ({err.msg})") from None
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise ParseError(file, lineno, 1, 'a JSON object with "text" and "links"')
-            yield record
+    expected = 'a JSON object with "text" and "links"'
+    for lineno, record in iter_json_lines(file, expected):
+        if not isinstance(record.get("text"), str):
+            raise ParseError(file, lineno, 1, expected)
+        yield record
 
 
 def read_probe_facts(path: str | Path) -> list[ProbeFact]:

@@ -7,7 +7,6 @@ inverse step). Questions are data: they are only ever tokenised, never pasted in
 
 from __future__ import annotations
 
-import json
 import random
 from collections import defaultdict
 from collections.abc import Iterator
@@ -55,17 +54,10 @@ def read_split(path: str | Path) -> list[QAExample]:
 
 
 def iter_jsonl(path: Path) -> Iterator[QAExample]:
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise QAError(f"{path}:{lineno}: not JSON ({err.msg})") from None
-            if not isinstance(obj, dict):
-                raise QAError(f"{path}:{lineno}: expected a JSON object")
-            yield QAExample.from_json(obj, f"{path}:{lineno}")
+    from kgnlu.io import iter_json_lines
+
+    for lineno, obj in iter_json_lines(path, "a JSON object per question (kgnlu data make-qa's format)"):
+        yield QAExample.from_json(obj, f"{path}:{lineno}")
 
 
 def sample_evenly(examples: list[QAExample], limit: int, seed: int = 0) -> list[QAExample]:

@@ -91,7 +91,8 @@ def test_cli_link_json_and_inputs(kg, tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"txt": 1}\n', encoding="utf-8")
     assert main(["link", str(kg.path), "--input", str(bad)]) == 2
-    assert "E001" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "E010" in err and "bad.jsonl:1:1" in err and '"text"' in err  # file, line and what was expected
 
 
 def test_cli_plain_output(kg, capsys):

@@ -13,13 +13,13 @@ joined, then split again).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from kgnlu.data.corpora.base import CORPORA, Corpus, Document, EntitySpan
 from kgnlu.data.corpora.sentences import SENTENCE_SPLITTERS
 from kgnlu.errors import ConfigError, DataMissingError, ParseError
+from kgnlu.io import iter_json_lines
 
 
 @CORPORA.register("text")
@@ -63,29 +63,20 @@ class TextFilesCorpus(Corpus):
                     block = []
 
     def _jsonl(self, path: Path) -> Iterator[Document]:
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise ParseError(path, lineno, err.colno, f"a JSON object ({err.msg})") from None
-                if not isinstance(record, dict):
-                    raise ParseError(path, lineno, 1, "a JSON object per line")
-                doc_id = str(record.get("id", f"{path}#{lineno}"))
-                if "sentences" in record:
-                    sentences = [str(s) for s in record["sentences"] if str(s).strip()]
-                    if sentences:
-                        yield Document(doc_id, sentences)
-                    continue
-                text = record.get(self.text_field)
-                if not isinstance(text, str):
-                    raise ParseError(path, lineno, 1, f"a string field {self.text_field!r} or a list 'sentences'")
-                spans = self.split(text)
-                if spans:
-                    yield Document(doc_id, [text[a:b] for a, b in spans],
-                                   _assign(record.get("entities", []), spans, path, lineno))
+        for lineno, record in iter_json_lines(path, "a JSON object per line"):
+            doc_id = str(record.get("id", f"{path}#{lineno}"))
+            if "sentences" in record:
+                sentences = [str(s) for s in record["sentences"] if str(s).strip()]
+                if sentences:
+                    yield Document(doc_id, sentences)
+                continue
+            text = record.get(self.text_field)
+            if not isinstance(text, str):
+                raise ParseError(path, lineno, 1, f"a string field {self.text_field!r} or a list 'sentences'")
+            spans = self.split(text)
+            if spans:
+                yield Document(doc_id, [text[a:b] for a, b in spans],
+                               _assign(record.get("entities", []), spans, path, lineno))
 
 
 def _assign(entities: list, spans: list[tuple[int, int]], path: Path, lineno: int) -> list[list[EntitySpan]]:
