@@ -103,8 +103,8 @@ class ScorerEnsemble(nn.Module):
     def path_log_probs(self, question: torch.Tensor, topic_kind: torch.Tensor) -> torch.Tensor:
         """(B, Hq), (B,) → (B, P) mean of the members' log-softmax over paths, times (product of
         experts) the zero-shot expert softmax(scale · cos(question, path prototype)), renormalised.
-        The members learn the training wordings; the zero-shot expert knows no wording at all, which
-        is what lets an unseen wording ("the capital of the nation in which X lies") keep its hops."""
+        The members learn the training wordings; the expert reads no training wording at all. It is
+        off by default (scale 0): see QAConfig.path_text_scale for what it did and did not improve."""
         learned = torch.stack([torch.log_softmax(m.path_logits(m.question_features(question, topic_kind)), dim=-1)
                                for m in self.members]).mean(0)
         if self.path_text is None or not self.path_text_scale:

@@ -102,11 +102,13 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
         log(f"qa: holding out one template per path: {len(held)} questions")
     log(f"qa: {len(train)} training questions ({len(train_all)} usable, {dropped} not in the graph)")
 
-    paths = list(dict.fromkeys(all_one_hop_paths(kg) + [r.path for r in train_all]))
+    paths = list(dict.fromkeys(all_one_hop_paths(kg) + [r.path for r in train + held]))
     relation_text = torch.from_numpy(qa.questions.encode(relation_texts(kg)))
-    path_text, described = path_prototypes(qa.questions.encode, kg, paths, cfg.path_text_limit)
+    path_text, described = None, []
+    if cfg.path_text_scale or cfg.augment_repeat:  # embedding the descriptions costs ~30 s with MiniLM
+        path_text, described = path_prototypes(qa.questions.encode, kg, paths, cfg.path_text_limit)
     model = QAModel(cfg, paths, [kg.relation_id(r) for r in range(kg.num_relations)], kg.kinds, relation_text,
-                    path_text)  # stored even at scale 0: switching it on later needs no retraining
+                    path_text)
 
     t0 = time.perf_counter()
     masked = [mask_span(r.example.question, *r.example.topic_span, cfg.placeholder) for r in train]

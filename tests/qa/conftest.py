@@ -43,10 +43,7 @@ def qa_linker(qa_graph):
     return EntityLinker.from_graph(qa_graph, mode="fast", save=False)
 
 
-# path_text_scale 0: the tiny encoder is random, so its cosines to path descriptions are noise (the
-# zero-shot expert is tested on its own in test_retrieval.py, the augmentation in test_qa_cli.py)
-TINY_QA = dict(ensemble=2, epochs=30, batch_size=32, topic_examples=300, gnn_examples=300, threads=1, hidden=128,
-               path_text_scale=0.0, augment_repeat=0)
+TINY_QA = dict(ensemble=2, epochs=30, batch_size=32, topic_examples=300, gnn_examples=300, threads=1, hidden=128)
 
 
 @pytest.fixture(scope="session")

@@ -129,32 +129,43 @@ def test_save_load_round_trip_gives_identical_answers(trained, qa_graph, qa_link
         assert [x.to_json() for x in a] == [x.to_json() for x in b]
 
 
-def test_model_saved_before_the_zero_shot_expert_still_loads(trained, qa_graph, qa_linker, tmp_path):
-    import shutil
+def test_zero_shot_prototypes_round_trip_and_old_models_still_load(trained, qa_graph, tmp_path):
+    from dataclasses import replace
 
     from safetensors.torch import load_file, save_file
 
-    qa, _, folder = trained
-    assert qa.model.scorer.path_text is not None  # trained with the expert (the default)
-    old = tmp_path / "old"
-    shutil.copytree(folder, old)
-    state = load_file(str(old / "model.safetensors"))
+    from kgnlu.qa.model import QAModel
+    from kgnlu.qa.storage import load_model, save_model
+
+    qa, _, _ = trained
+    old = qa.model
+    assert old.scorer.path_text is None  # the fixture trains with the expert off (the default)
+    torch.manual_seed(0)
+    prototypes = torch.nn.functional.normalize(torch.randn(len(old.paths), old.question_dim), dim=-1)
+    new = QAModel(replace(old.config, path_text_scale=60.0), old.paths, old.relation_ids, old.kinds,
+                  old.scorer.members[0].relation_text[:-1], prototypes)
+    new.load_state_dict(old.state_dict(), strict=False)  # the same members, plus the prototypes
+    folder = save_model(new.eval(), tmp_path / "new", qa_graph, {"kind": "minilm"})
+    loaded, _ = load_model(folder, qa_graph)
+    assert torch.equal(loaded.scorer.path_text, prototypes) and loaded.scorer.path_text_scale == 60.0
+    q = torch.nn.functional.normalize(torch.randn(3, old.question_dim), dim=-1)
+    kinds = torch.tensor([0, 1, 2])
+    with torch.no_grad():
+        mixed = loaded.scorer.path_log_probs(q, kinds)
+        assert torch.allclose(mixed, new.scorer.path_log_probs(q, kinds), atol=1e-6)
+        assert not torch.allclose(mixed, old.scorer.path_log_probs(q, kinds), atol=1e-3)
+    # a model saved before the expert existed: no prototypes, no config keys → scores as it did
+    state = load_file(str(folder / "model.safetensors"))
     del state["scorer.path_text"]
-    save_file(state, str(old / "model.safetensors"))
-    meta = json.loads((old / "qa.json").read_text())
+    save_file(state, str(folder / "model.safetensors"))
+    meta = json.loads((folder / "qa.json").read_text())
     for key in ("path_text_scale", "path_text_limit", "augment_repeat"):
         del meta["config"][key]
-    (old / "qa.json").write_text(json.dumps(meta))
-    loaded = KGQA.load(old, graph=qa_graph, linker=qa_linker)
-    assert loaded.model.scorer.path_text is None
-    q = torch.nn.functional.normalize(torch.randn(2, qa.model.question_dim), dim=-1)
-    kinds = torch.tensor([0, 1])
-    members = qa.model.scorer.members
-    learned = torch.stack([torch.log_softmax(m.path_logits(m.question_features(q, kinds)), -1)
-                           for m in members]).mean(0)
+    (folder / "qa.json").write_text(json.dumps(meta))
+    legacy, _ = load_model(folder, qa_graph)
+    assert legacy.scorer.path_text is None
     with torch.no_grad():
-        assert torch.allclose(loaded.model.scorer.path_log_probs(q, kinds), learned.detach(), atol=1e-6)
-    assert loaded.answer("Which country is Osaka in?", k=1)[0].entity == ext("Japan")
+        assert torch.allclose(legacy.scorer.path_log_probs(q, kinds), old.scorer.path_log_probs(q, kinds), atol=1e-6)
 
 
 def test_loading_against_another_graph_is_refused(trained, tmp_path):

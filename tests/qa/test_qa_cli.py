@@ -69,11 +69,12 @@ def test_train_command_writes_a_model_that_answers(qa_graph, qa_data, tiny_text_
     out = tmp_path / "model"
     args = ["qa", "train", str(qa_graph.path), "--data", str(qa_data), "--out", str(out), "--encoder",
             str(tmp_path / "enc"), "--tokenizer", str(tmp_path / "tok"), "--json", "qa.ensemble=1", "qa.epochs=25",
-            "qa.batch_size=32", "qa.threads=1", "qa.topic_examples=100", "qa.gnn_examples=100"]
+            "qa.batch_size=32", "qa.threads=1", "qa.topic_examples=100", "qa.gnn_examples=100",
+            "qa.path_text_scale=60", "qa.augment_repeat=8"]
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["train_questions"] > 100 and report["dev"]["questions"] > 0
-    # defaults: path descriptions augment training, the zero-shot expert is weighed on dev
+    # switched on: path descriptions augment training, the zero-shot expert is weighed on dev
     assert report["augmented_questions"] >= 8 * 7  # 8 copies of >= 1 description for each of 7 paths
     assert set(report["dev_path_text"]) == {"hits@1_with", "hits@1_without", "used"}
     saved = json.loads((out / "qa.json").read_text())["config"]
