@@ -100,3 +100,14 @@ def iter_json_lines(path: str | Path, expected: str = "a JSON object", errors: s
             if not isinstance(record, dict):
                 raise ParseError(path, lineno, 1, expected)
             yield lineno, record
+
+
+def save_png(figure, path: str | Path, dpi: int = 120) -> Path:
+    """Write a matplotlib figure to ``path`` as PNG atomically, then close it (figures hold memory)."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=dpi, format="png")
+    plt.close(figure)
+    return path

@@ -51,7 +51,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from kgnlu.io import atomic_path, atomic_write  # noqa: E402
+from kgnlu.io import atomic_write, save_png  # noqa: E402
 
 NEURAL_ONLY = {"prior": 0.0, "lexical": 0.0, "coherence": 0.0, "case": 0.0, "label": 0.0, "match": 0.0}
 HEADLINE = (("wsd", "accuracy"), ("supersense", "finetune_accuracy"), ("retrieval", "recall@10"))
@@ -283,9 +283,7 @@ def plot(summary: dict, path: Path) -> None:
     right.set_ylim(0, 120)
     right.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_png(fig, path, dpi=110)
 
 
 def main() -> None:

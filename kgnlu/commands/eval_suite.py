@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from kgnlu.errors import ConfigError
-from kgnlu.io import atomic_write
+from kgnlu.io import atomic_write, save_png
 
 
 def kge(
@@ -68,9 +68,7 @@ def _plot_kge(rows: list[dict], path: Path) -> None:
     ax.set_ylim(0, 1)
     ax.legend()
     fig.tight_layout()
-    with atomic_write(path, mode="wb") as f:
-        fig.savefig(f, format="png", dpi=110)
-    plt.close(fig)
+    save_png(fig, path, dpi=110)
 
 
 def all_(

@@ -65,7 +65,7 @@ def plot_shots(report: dict, path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from kgnlu.io import atomic_path
+    from kgnlu.io import save_png
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     series: dict[str, list[tuple[int, float]]] = {}
@@ -82,7 +82,5 @@ def plot_shots(report: dict, path: str | Path) -> Path:
     ax.set_title(f"few-shot: {report['task']}")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_path(Path(path)) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    save_png(fig, Path(path), dpi=120)
     return Path(path)

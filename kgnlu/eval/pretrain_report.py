@@ -37,7 +37,7 @@ from kgnlu.eval.supersense import (
     finetune_supersense,
     probe_supersense,
 )
-from kgnlu.io import atomic_path, atomic_write
+from kgnlu.io import atomic_write, save_png
 
 SHOTS = (0, 1, 5)
 
@@ -273,9 +273,7 @@ def write_report(runs: Sequence[Any], budget: Any, data: dict[str, Any], data_ro
     for name, draw in figures.items():
         figure = draw(report, runs_root)
         if figure is not None:
-            with atomic_path(out / name) as tmp:
-                figure.savefig(tmp, dpi=100, format="png")
-            plots.close(figure)
+            save_png(figure, out / name, dpi=100)
     return report
 
 

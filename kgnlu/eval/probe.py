@@ -306,7 +306,7 @@ def plot_report(report: Mapping, path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from kgnlu.io import atomic_path
+    from kgnlu.io import save_png
 
     models = report["models"]
     relations = sorted({rel for rep in models.values() for rel in rep["splits"]["heldout"]["all"]["relations"]})
@@ -324,6 +324,4 @@ def plot_report(report: Mapping, path) -> None:
     ax.set_title("Cloze probe: facts the pretraining text never states")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    save_png(fig, path, dpi=120)

@@ -117,7 +117,7 @@ def plot_by_hops(results: Mapping[str, Mapping], path: str | Path, title: str = 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from kgnlu.io import atomic_path
+    from kgnlu.io import save_png
 
     hop_names = sorted({h for m in results.values() for h in m["by_hops"]})
     width = 0.8 / max(1, len(results))
@@ -134,9 +134,7 @@ def plot_by_hops(results: Mapping[str, Mapping], path: str | Path, title: str = 
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_path(Path(path)) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    save_png(fig, Path(path), dpi=120)
     return Path(path)
 
 

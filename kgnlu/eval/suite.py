@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kgnlu.io import atomic_write
+from kgnlu.io import atomic_write, save_png
 
 
 @dataclass
@@ -204,7 +204,5 @@ def plot_summary(summary: Mapping, path: Path) -> Path:
         ax.text(0.5, 0.5, "no task produced scores", ha="center", va="center")
     ax.set_title("kgnlu eval all")
     fig.tight_layout()
-    with atomic_write(path, mode="wb") as f:
-        fig.savefig(f, format="png", dpi=110)
-    plt.close(fig)
+    save_png(fig, path, dpi=110)
     return path

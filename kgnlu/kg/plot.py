@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kgnlu.io import atomic_path
+from kgnlu.io import save_png
 
 if TYPE_CHECKING:
     from kgnlu.kg.graph import KnowledgeGraph
@@ -53,7 +53,5 @@ def plot_subgraph(kg: KnowledgeGraph, sub: Subgraph, path: str | Path, title: st
     ax.set_title(title or f"{kg.name}: {len(sub.nodes)} entities, {len(sub.triples)} triples")
     ax.axis("off")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    save_png(fig, path, dpi=120)
     return Path(path)

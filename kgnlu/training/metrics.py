@@ -14,7 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from kgnlu.io import atomic_path, atomic_write
+from kgnlu.io import atomic_write, save_png
 
 
 class MetricsLogger:
@@ -97,9 +97,7 @@ class MetricsLogger:
         for ax in list(axes.flat)[len(names):]:
             ax.axis("off")
         fig.tight_layout()
-        with atomic_path(self.plot_path) as tmp:
-            fig.savefig(tmp, dpi=100, format="png")
-        plt.close(fig)
+        save_png(fig, self.plot_path, dpi=100)
         return self.plot_path
 
     def flush(self) -> None:
