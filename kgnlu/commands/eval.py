@@ -25,6 +25,8 @@ def link(
     wordnet_limit: Annotated[int, typer.Option(help="Examples evaluated (0 = all).")] = 2000,
     geonames_limit: Annotated[int, typer.Option(help="Sentences evaluated (0 = all).")] = 600,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for linking.json and linking.md.")] = Path("eval-link"),
+    encoder: Annotated[Path | None, typer.Option(help="Neural mode's encoder: a folder with its tokenizer (e.g. a "
+                                                 "`kgnlu distill` student); default the packaged MiniLM.")] = None,
 ) -> None:
     """Entity linking: WordNet word senses (vs most frequent sense) and GeoNames ambiguity (P/R/F1)."""
     from kgnlu.eval.linking import markdown_report, run_linking_eval
@@ -39,8 +41,13 @@ def link(
         if m not in ("fast", "neural"):
             raise ConfigError(f"--mode must be fast or neural, got {m!r}")
     kg = KnowledgeGraph.load(graph, verify=False)
-    report = run_linking_eval(kg, tasks=tasks, modes=modes, split=split,
-                              wordnet_limit=wordnet_limit or None, geonames_limit=geonames_limit or None)
+    text_encoder = None
+    if encoder is not None:
+        from kgnlu.kg.linker.dense_index import TextEncoder
+
+        text_encoder = TextEncoder.from_pretrained(encoder)
+    report = run_linking_eval(kg, tasks=tasks, modes=modes, split=split, wordnet_limit=wordnet_limit or None,
+                              geonames_limit=geonames_limit or None, encoder=text_encoder)
     with atomic_write(out / "linking.json") as f:
         json.dump(report, f, indent=2)
     md = markdown_report(report)

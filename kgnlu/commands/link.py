@@ -43,6 +43,8 @@ def link(
         "--build-index", help="Embed every entity and build the faiss index (neural mode).")] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild GRAPH/linker/ first.")] = False,
     device: Annotated[str, typer.Option(help="cpu or cuda (neural mode).")] = "cpu",
+    encoder: Annotated[Path | None, typer.Option(help="Neural mode's encoder: a folder with its tokenizer, e.g. "
+                                                 "a `kgnlu distill` student (default: the packaged MiniLM).")] = None,
 ) -> None:
     """Link mentions in text to entities: character spans, entity ids, scores and candidates."""
     from kgnlu.kg import KnowledgeGraph
@@ -50,9 +52,11 @@ def link(
 
     if text is not None and input_file is not None:
         raise ConfigError("give TEXT or --input, not both")
+    if encoder is not None and mode != "neural":
+        raise ConfigError("--encoder is used by neural mode only: add --mode neural")
     kg = KnowledgeGraph.load(graph, verify=False)
     linker = EntityLinker.from_graph(kg, mode=mode, nil_threshold=nil_threshold, rebuild=rebuild,
-                                     device=device, dense=True if build_index else None)
+                                     device=device, dense=True if build_index else None, encoder=encoder)
     if text is not None:
         texts = iter([text])
     elif input_file is not None:

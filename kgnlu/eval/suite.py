@@ -55,7 +55,7 @@ def _link(cfg: SuiteConfig) -> TaskResult:
 
     out = cfg.out / "link"
     link(graph=cfg.graph, task=None, mode=None, split="test", wordnet_limit=cfg.link_wordnet_limit,
-         geonames_limit=cfg.link_geonames_limit, out=out)
+         geonames_limit=cfg.link_geonames_limit, out=out, encoder=None)
     report = _read(out / "linking.json")
     headline = {}
     wordnet, geonames = report["tasks"].get("wordnet", {}), report["tasks"].get("geonames", {})

@@ -28,6 +28,13 @@ def test_linker_neural_mode_takes_a_student_folder(tmp_path):
     # the student's entity embeddings were not written over MiniLM's cache beside the graph
     assert not (kg.path / "linker" / "embeddings.safetensors").exists()
 
+    # the same folder through the CLI; --encoder without neural mode is refused with the fix
+    from kgnlu.cli import main
+
+    assert main(["link", str(kg.path), "He sat on the bank of the river.", "--mode", "neural",
+                 "--encoder", str(folder), "--json"]) == 0
+    assert main(["link", str(kg.path), "a bank", "--encoder", str(folder)]) == 2
+
 
 def test_fusion_wraps_a_student(tmp_path):
     torch.manual_seed(0)
