@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import IterableDataset
 
 from kgnlu.data.instances.masking import IGNORE, Masker, MaskingConfig
-from kgnlu.data.instances.stream import rank_and_world, shuffle_buffer
+from kgnlu.data.instances.stream import data_shard, shuffle_buffer
 from kgnlu.errors import ConfigError
 from kgnlu.fusion.alignment import Aligner
 from kgnlu.fusion.corpus import corpus_file, read_linked
@@ -86,10 +86,7 @@ class LinkedDataset(IterableDataset):
         self.epoch = epoch
 
     def shard(self) -> tuple[int, int]:
-        rank, world = rank_and_world(self.rank, self.world_size)
-        worker = get_worker_info()
-        workers, worker_id = (worker.num_workers, worker.id) if worker is not None else (1, 0)
-        return rank + worker_id * world, world * workers
+        return data_shard(self.rank, self.world_size)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         shard, shards = self.shard()

@@ -43,6 +43,17 @@ def rank_and_world(rank: int | None = None, world_size: int | None = None) -> tu
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
 
 
+def data_shard(rank: int | None = None, world_size: int | None = None) -> tuple[int, int]:
+    """(this shard's index, number of shards) over DDP ranks × DataLoader workers, for streams that
+    read every ``shards``-th document from ``index``."""
+    rank, world = rank_and_world(rank, world_size)
+    worker = get_worker_info()
+    workers, worker_id = (worker.num_workers, worker.id) if worker is not None else (1, 0)
+    # worker w of rank r reads shard r + w·world: document i goes to rank i % world whatever the
+    # worker count, so a rank sees the same documents with or without DataLoader workers
+    return rank + worker_id * world, world * workers
+
+
 def shuffle_buffer(items: Iterator[Any], size: int, rng: np.random.Generator) -> Iterator[Any]:
     """A bounded shuffle: hold ``size`` items, emit a random one as each new item arrives."""
     buffer: list[Any] = []
@@ -75,13 +86,7 @@ class PretrainingDataset(IterableDataset):
         self.epoch = epoch
 
     def shard(self) -> tuple[int, int]:
-        """(this shard's index, number of shards) over ranks × DataLoader workers."""
-        rank, world = rank_and_world(self.rank, self.world_size)
-        worker = get_worker_info()
-        workers, worker_id = (worker.num_workers, worker.id) if worker is not None else (1, 0)
-        # worker w of rank r reads shard r + w·world: document i goes to rank i % world whatever the
-        # worker count, so a rank sees the same documents with or without DataLoader workers
-        return rank + worker_id * world, world * workers
+        return data_shard(self.rank, self.world_size)
 
     def __iter__(self) -> Iterator[Instance]:
         shard, shards = self.shard()
