@@ -7,12 +7,17 @@
     python scripts/pretrain_evidence.py --quick --runs /tmp/r --out /tmp/rep   # smoke run, < 1 min
 
 Runs (fixed step budgets, not time budgets, so CPU noise cannot bias a comparison):
-  bert-mini (MLM+NSP) and bert-mini-sop (MLM+SOP): same shape, NSP vs SOP on held-out pairs;
-  electra-small vs bert-mini at equal training FLOPs (kgnlu.eval.compute), then supersense;
+  electra-small vs bert-mini (MLM+NSP) at equal training FLOPs (kgnlu.eval.compute), then supersense;
+  bert-mini-docs-nsp (MLM+NSP) and bert-mini-docs-sop (MLM+SOP) on kernel docs: same shape, NSP vs
+    SOP on held-out pairs, each head also scored on the other task (ALBERT Table 5's check);
   albert-mini-{none,ffn,attention,all}: parameters vs supersense accuracy (ALBERT Table 4's shape);
   gpt2-mini: held-out perplexity on kernel docs, zero/one/few-shot country → capital.
-Encoder runs pretrain on WordNet glosses and examples; GPT-2 on the Linux kernel documentation.
-Both corpora are split by document (kgnlu.eval.heldout): 5% of the documents are never trained on.
+The first four are the "core" runs (``--core-steps``, ``--core-lr``); the ALBERT sweep and GPT-2
+use ``--steps`` and ``--lr``. Runs pretrain on WordNet glosses and examples, except the docs runs
+and GPT-2, which read the Linux kernel documentation: its documents are coherent prose, so a
+swapped or foreign segment can be told from context, while a WordNet "document" is a run of
+unrelated glosses whose order carries little. Both corpora are split by document
+(kgnlu.eval.heldout): 5% of the documents are never trained on.
 
 Outputs: ``--out``/summary.json and PNGs; runs under ``--runs`` (one folder each, reused when its
 summary.json shows the planned steps).
@@ -54,10 +59,13 @@ ALBERT_MODES = ("none", "ffn", "attention", "all")
 class Budget:
     """The fixed budget of every run; ``--quick`` shrinks it to a smoke run."""
 
-    steps: int = 100  # optimizer steps of the reference runs (ELECTRA, ALBERT, GPT-2); BERT gets equal FLOPs
+    steps: int = 100  # optimizer steps of the ALBERT sweep and GPT-2
+    core_steps: int | None = None  # steps of ELECTRA and the docs runs (None = steps); BERT gets ELECTRA's FLOPs
     batch_size: int = 16  # small batches: at a tiny token budget more updates learn more per token
     max_length: int = 64  # WordNet synsets are ~15 tokens; 64 holds 3–4 of them or a kernel-doc paragraph
     lr: float = 1e-3  # short runs of small models tolerate (and need) a high peak rate
+    core_lr: float | None = None  # the core runs' peak rate (None = lr); ELECTRA-Small's published 5e-4 keeps
+    # its discriminator from collapsing to the base rate, which 1e-3 did at 600 steps
     num_layers: int = 4  # ALBERT and ELECTRA configs have 6 layers; 4 matches bert-mini and fits the budget
     heldout: float = 0.05  # share of documents never trained on (NSP/SOP pairs, perplexity)
     document_limit: int | None = None  # first N documents of each corpus (quick runs)
@@ -68,7 +76,7 @@ class Budget:
     finetune_test: int = 2000
 
     def quick(self) -> Budget:
-        return Budget(steps=3, batch_size=4, max_length=32, lr=1e-3, num_layers=2, heldout=0.25, document_limit=24,
+        return Budget(steps=3, core_steps=3, batch_size=4, max_length=32, lr=1e-3, num_layers=2, heldout=0.25, document_limit=24,
                       model={"hidden_size": 32, "num_heads": 2, "ffn_size": 64}, tokenizer_vocab=300,
                       supersense_limit=None, finetune_train=24, finetune_test=8)
 
@@ -89,26 +97,25 @@ class RunSpec:
     corpus: str  # "wordnet" or "linux_doc"
     steps: int = 0  # filled in by plan()
     overrides: list[str] = field(default_factory=list)
+    core: bool = False  # a core run: core_steps and core_lr
+    tokenizer: str = "wordpiece"  # or "byte_bpe" (GPT-2)
 
 
 def plan(budget: Budget) -> list[RunSpec]:
     """The runs, with BERT's steps set to spend ELECTRA's training FLOPs."""
-    runs = [RunSpec("electra-small", "electra-small.yaml", "wordnet", budget.steps,
-                    [f"model.num_layers={budget.num_layers}"]),
-            RunSpec("bert-mini", "bert-mini.yaml", "wordnet", budget.steps),  # steps reset below
-            RunSpec("bert-mini-sop", "bert-mini-sop.yaml", "wordnet", budget.steps),
+    core = budget.core_steps or budget.steps
+    runs = [RunSpec("electra-small", "electra-small.yaml", "wordnet", core, [f"model.num_layers={budget.num_layers}"],
+                    core=True),
+            RunSpec("bert-mini", "bert-mini.yaml", "wordnet", core, core=True),  # steps reset below
+            RunSpec("bert-mini-docs-nsp", "bert-mini.yaml", "linux_doc", core, core=True),
+            RunSpec("bert-mini-docs-sop", "bert-mini-sop.yaml", "linux_doc", core, core=True),
             *[RunSpec(f"albert-mini-{mode}", f"albert-mini-{mode}.yaml", "wordnet", budget.steps,
                       [f"model.num_layers={budget.num_layers}"]) for mode in ALBERT_MODES],
-            RunSpec("gpt2-mini", "gpt2-mini.yaml", "linux_doc", budget.steps)]
+            RunSpec("gpt2-mini", "gpt2-mini.yaml", "linux_doc", budget.steps, tokenizer="byte_bpe")]
     electra, bert = runs[0], runs[1]
     electra_flops = run_flops_per_token(electra, budget)
-    bert_steps = equal_compute_steps(electra.steps, electra_flops, run_flops_per_token(bert, budget))
-    runs[1].steps = runs[2].steps = bert_steps
+    bert.steps = equal_compute_steps(electra.steps, electra_flops, run_flops_per_token(bert, budget))
     return runs
-
-
-def tokenizer_kind(spec: RunSpec) -> str:
-    return "byte_bpe" if spec.corpus == "linux_doc" else "wordpiece"
 
 
 def pretrain_config(spec: RunSpec, budget: Budget, data_root: Path, runs_root: Path) -> PretrainConfig:
@@ -118,7 +125,7 @@ def pretrain_config(spec: RunSpec, budget: Budget, data_root: Path, runs_root: P
         f"+data.corpus_options.paths={data_root / spec.corpus / 'train.jsonl'}",
         f"data.batch_size={budget.batch_size}", f"data.instances.max_length={budget.max_length}",
         "data.instances.shuffle_buffer=1000", f"tokenizer.vocab_size={budget.tokenizer_vocab}",
-        f"trainer.max_steps={spec.steps}", f"trainer.lr={budget.lr}",
+        f"trainer.max_steps={spec.steps}", f"trainer.lr={(budget.core_lr or budget.lr) if spec.core else budget.lr}",
         f"trainer.warmup_steps={max(1, spec.steps // 10)}", f"trainer.log_every={max(1, min(5, spec.steps // 20))}",
         "trainer.checkpoint_every=0", "trainer.tensorboard=false", *spec.overrides, *model]
     if budget.model.get("hidden_size"):
@@ -143,15 +150,17 @@ class _VocabSize:
 
 # ---------------------------------------------------------------------- stages
 def prepare_data(budget: Budget, data_root: Path, wordnet_dir: Path, linux_doc_dir: Path) -> dict[str, Any]:
-    """Seeded document splits of both corpora, and one tokenizer per corpus trained on its train split."""
+    """Seeded document splits of both corpora, and the tokenizers the runs use, each trained on its
+    corpus's train split (WordPiece for both, byte-level BPE for the kernel docs' GPT-2)."""
     corpora = {"wordnet": open_corpus("wordnet", directory=wordnet_dir),
                "linux_doc": open_corpus("linux_doc", directory=linux_doc_dir)}
+    kinds = {"wordnet": ("wordpiece",), "linux_doc": ("wordpiece", "byte_bpe")}
     out = {}
     for name, corpus in corpora.items():
         split = write_document_split(corpus, data_root / name, budget.heldout, seed=0, limit=budget.document_limit)
-        kind = "byte_bpe" if name == "linux_doc" else "wordpiece"
-        spec = TokenizerSpec(kind=kind, vocab_size=budget.tokenizer_vocab, min_frequency=2)
-        build_tokenizer(spec, open_corpus("text", paths=[split.train]), data_root / name / f"tokenizer-{kind}")
+        for kind in kinds[name]:
+            spec = TokenizerSpec(kind=kind, vocab_size=budget.tokenizer_vocab, min_frequency=2)
+            build_tokenizer(spec, open_corpus("text", paths=[split.train]), data_root / name / f"tokenizer-{kind}")
         out[name] = {"train_documents": split.train_documents, "heldout_documents": split.heldout_documents}
     return out
 
@@ -165,7 +174,7 @@ def pretrain(spec: RunSpec, budget: Budget, data_root: Path, runs_root: Path) ->
             return summary
         shutil.rmtree(run_dir)  # a different plan: start over
     run_dir.mkdir(parents=True, exist_ok=True)
-    shared = data_root / spec.corpus / f"tokenizer-{tokenizer_kind(spec)}"
+    shared = data_root / spec.corpus / f"tokenizer-{spec.tokenizer}"
     if not (run_dir / "tokenizer").exists():  # one tokenizer per corpus: runs differ only in the model
         shutil.copytree(shared, run_dir / "tokenizer")
     print(f"[pretrain] {spec.name}: {spec.steps} steps", flush=True)
@@ -184,14 +193,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--linux-doc-dir", type=Path, default=Path("/usr/share/doc/linux-doc-6.1/Documentation"))
     parser.add_argument("--evaluations", default="probe,pairs,gpt2,finetune,spread",
                         help="evaluations to run where not cached (others are reported only if cached)")
-    parser.add_argument("--steps", type=int, default=None, help="reference steps (default: the budget's)")
+    parser.add_argument("--steps", type=int, default=None, help="steps of the ALBERT sweep and GPT-2")
+    parser.add_argument("--core-steps", type=int, default=None, help="steps of ELECTRA and the docs runs "
+                        "(BERT gets ELECTRA's FLOPs; default: --steps)")
+    parser.add_argument("--lr", type=float, default=None, help="peak learning rate of the sweep and GPT-2")
+    parser.add_argument("--core-lr", type=float, default=None, help="peak learning rate of the core runs")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (the machine is shared)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     os.environ.setdefault("KGNLU_PROGRESS", "0")
     budget = Budget().quick() if args.quick else Budget()
-    if args.steps:
-        budget.steps = args.steps
+    for name in ("steps", "core_steps", "lr", "core_lr"):
+        if getattr(args, name) is not None:
+            setattr(budget, name, getattr(args, name))
     data_root = args.runs / "_data"
     runs = plan(budget)
     if args.only:

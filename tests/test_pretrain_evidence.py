@@ -70,7 +70,7 @@ def test_quick_driver_writes_a_complete_report(tmp_path: Path) -> None:
                           env={"KGNLU_PROGRESS": "0", "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads((out / "summary.json").read_text())
-    names = {"electra-small", "bert-mini", "bert-mini-sop", "gpt2-mini",
+    names = {"electra-small", "bert-mini", "bert-mini-docs-nsp", "bert-mini-docs-sop", "gpt2-mini",
              *(f"albert-mini-{m}" for m in ("none", "ffn", "attention", "all"))}
     assert set(report["runs"]) == names
     for run in report["runs"].values():
@@ -78,7 +78,11 @@ def test_quick_driver_writes_a_complete_report(tmp_path: Path) -> None:
         assert run["train_flops"] > 0 and run["parameters"] > 0
     comparisons = report["comparisons"]
     pairs = comparisons["sentence_pairs"]
-    assert pairs["bert-mini"]["trained_with"] == "nsp" and pairs["bert-mini-sop"]["trained_with"] == "sop"
+    assert pairs["bert-mini"]["trained_with"] == "nsp" and pairs["bert-mini"]["heldout_corpus"] == "wordnet"
+    # the NSP-vs-SOP pair reads the kernel docs (coherent prose) and is scored on their held-out documents
+    assert pairs["bert-mini-docs-nsp"]["trained_with"] == "nsp" and pairs["bert-mini-docs-sop"]["trained_with"] == "sop"
+    assert pairs["bert-mini-docs-sop"]["heldout_corpus"] == "linux_doc"
+    assert str(report["runs"]["bert-mini-docs-sop"]["corpus"]["paths"]).endswith("linux_doc/train.jsonl")
     for row in pairs.values():
         assert 0.0 <= row["nsp_accuracy"] <= 1.0 and 0.0 <= row["sop_accuracy"] <= 1.0 and row["pairs"] >= 1
     electra = comparisons["electra_vs_bert"]
@@ -87,7 +91,7 @@ def test_quick_driver_writes_a_complete_report(tmp_path: Path) -> None:
     params = {mode: row["parameters"] for mode, row in sharing.items()}
     assert params["none"] > params["attention"] > params["all"] and params["none"] > params["ffn"] > params["all"]
     supersense = comparisons["supersense"]
-    assert "bert-mini (random init, no pretraining)" in supersense and len(supersense) == 8
+    assert "bert-mini (random init, no pretraining)" in supersense and len(supersense) == 9
     for row in supersense.values():
         for key in ("probe_accuracy", "finetune_accuracy", "probe_macro_f1", "finetune_macro_f1"):
             assert 0.0 <= row[key] <= 1.0

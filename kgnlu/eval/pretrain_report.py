@@ -73,7 +73,7 @@ def run_record(run_dir: Path) -> dict[str, Any]:
     trainable = sum(p.numel() for p in model.parameters())
     return {"name": summary["name"], "objectives": dict(config.objectives), "corpus": config.data.corpus_options,
             "parameters": summary["parameters"], "pretraining_parameters": trainable,
-            "steps": summary["steps"], "batch_size": config.data.batch_size,
+            "steps": summary["steps"], "lr": config.trainer.lr, "batch_size": config.data.batch_size,
             "max_length": config.data.instances.max_length, "tokens": tokens,
             "flops_per_token": per_token, "train_flops": per_token * tokens,
             "train_seconds": summary["train_seconds"], "final_train_metrics": summary["metrics"]}
@@ -101,7 +101,9 @@ def spread_for(run_dir: Path, splits: SupersenseSplits, random_init: bool = Fals
     """How different the encoder's mean-pooled gloss vectors are: mean pairwise cosine (1.0 = every gloss
     maps to one vector, a collapsed representation) and the mean per-dimension standard deviation."""
     examples = splits.test[:count]
-    features = encode_mean(_encoder(run_dir, random_init), Tokenizer.load(run_dir / "tokenizer"), examples, 64)
+    encoder = _encoder(run_dir, random_init)
+    length = min(64, encoder.config.max_positions)  # a smoke run's encoder may hold fewer positions
+    features = encode_mean(encoder, Tokenizer.load(run_dir / "tokenizer"), examples, length)
     unit = torch.nn.functional.normalize(features, dim=-1)
     off_diagonal = ~torch.eye(len(examples), dtype=torch.bool)
     return {"mean_cosine": float((unit @ unit.T)[off_diagonal].mean()), "feature_std": float(features.std(0).mean()),
@@ -112,7 +114,7 @@ def pairs_for(run_dir: Path, heldout: Path, max_pairs: int) -> dict[str, Any]:
     model, tokenizer, config = load_pretraining_run(run_dir)
     corpus = open_corpus("text", paths=[heldout])
     return {kind: pair_accuracy(model, tokenizer, corpus, kind, config.data.instances.max_length, max_pairs)
-            for kind in PAIR_HEADS}
+            | {"corpus": heldout.parent.name} for kind in PAIR_HEADS}
 
 
 def gpt2_for(run_dir: Path, heldout: Path, max_documents: int, fewshot_examples: int | None) -> dict[str, Any]:
@@ -190,11 +192,21 @@ def evaluate_runs(names: Sequence[str], runs_root: Path, data_root: Path, splits
             record[f"supersense_finetune{suffix}"] = _cached(
                 run_dir, f"finetune{suffix}", finetune_key,
                 lambda d=run_dir, r=random_init: supersense_for(d, splits, recipe, r), "finetune" in compute)
-        if any(h in objectives for h in PAIR_HEADS):
-            record["pairs"] = _cached(run_dir, "pairs", str(pair_count), lambda d=run_dir: pairs_for(
-                d, heldout["wordnet"], pair_count), "pairs" in compute)
+        if any(h in objectives for h in PAIR_HEADS):  # pairs from the held-out documents of the run's corpus
+            pairs_from = _heldout_of(record["corpus"], heldout)
+            record["pairs"] = _cached(run_dir, "pairs", f"{pair_count}/{pairs_from.parent.name}",
+                                      lambda d=run_dir, h=pairs_from: pairs_for(d, h, pair_count), "pairs" in compute)
         out[name] = record
     return out
+
+
+def _heldout_of(corpus_options: dict[str, Any], heldout: dict[str, Path]) -> Path:
+    """The held-out split beside the run's training file (``DATA/CORPUS/train.jsonl``)."""
+    paths = corpus_options.get("paths") or []
+    train = Path(paths[0] if isinstance(paths, list) and paths else paths) if paths else None
+    if train is not None and (train.parent / "heldout.jsonl").is_file():
+        return train.parent / "heldout.jsonl"
+    return heldout["wordnet"]
 
 
 def _score(record: dict[str, Any], key: str, field: str = "accuracy") -> float | None:
@@ -208,6 +220,7 @@ def summarise(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     pairs = {n: r["pairs"] for n, r in records.items() if r.get("pairs")}
     if pairs:
         out["sentence_pairs"] = {n: {"trained_with": next(h for h in PAIR_HEADS if h in records[n]["objectives"]),
+                                     "heldout_corpus": p["nsp"].get("corpus"),
                                      "nsp_accuracy": p["nsp"]["accuracy"], "sop_accuracy": p["sop"]["accuracy"],
                                      "pairs": p["nsp"]["pairs"], "nsp_coherent_share": p["nsp"]["coherent_share"],
                                      "sop_coherent_share": p["sop"]["coherent_share"]} for n, p in pairs.items()}
@@ -253,10 +266,12 @@ def write_report(runs: Sequence[Any], budget: Any, data: dict[str, Any], data_ro
 
     records = evaluate_runs([r.name for r in runs], runs_root, data_root, splits, recipe, probe, quick, compute)
     baselines = {}
-    for corpus, kind in (("wordnet", "wordpiece"), ("linux_doc", "byte_bpe")):
+    for corpus, kind, key in (("wordnet", "wordpiece", "wordnet"), ("linux_doc", "byte_bpe", "linux_doc"),
+                              ("linux_doc", "wordpiece", "linux_doc/wordpiece")):
         folder = data_root / corpus
-        baselines[corpus] = _cached(folder, "unigram", kind, lambda f=folder, k=kind: unigram_baselines(
-            f, f / f"tokenizer-{k}"), True)
+        if (folder / f"tokenizer-{kind}").is_dir():
+            baselines[key] = _cached(folder, f"unigram-{kind}" if key != corpus else "unigram", kind,
+                                     lambda f=folder, k=kind: unigram_baselines(f, f / f"tokenizer-{k}"), True)
     report = {"budget": asdict(budget), "data": data, "context_free_baselines": baselines,
               "supersense_finetune_recipe": asdict(recipe), "supersense_probe_recipe": asdict(probe),
               "flops_formula": "FLOPs = 6 · tokens · (N_applied + p_vocab · V · E); N_applied = weights a token "
