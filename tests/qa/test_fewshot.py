@@ -221,3 +221,15 @@ def test_country_capitals_from_a_graph(tmp_path):
                        "What is the capital of Spain?": "Madrid", "What is the capital of Italy?": "Rome"}
     with pytest.raises(QAError):
         country_capital_examples(kg, num_distractors=4)  # only 4 capitals: 3 others at most
+
+
+def test_fewshot_scoring_imports_without_the_linker_stack():
+    """The GPU machine has torch but not spaCy, pyoxigraph or faiss: few-shot scoring must load there."""
+    import subprocess
+    import sys
+
+    code = ("import sys, kgnlu.qa.fewshot, kgnlu.qa.prompts; "
+            "bad = [m for m in ('spacy', 'pyoxigraph', 'faiss') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
