@@ -58,6 +58,17 @@ def family_graph(family_tsv, tmp_path_factory):
     return KnowledgeGraph.load(out)
 
 
+def assert_imports_without(modules: str, forbidden: tuple[str, ...]) -> None:
+    """``import modules`` (comma-separated) in a fresh interpreter loads none of ``forbidden``."""
+    import subprocess
+    import sys
+
+    code = (f"import sys, {modules}; bad = [m for m in {forbidden!r} if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def require_wordnet() -> Path:
     if not (WORDNET_DIR / "data.noun").is_file():
         pytest.skip(f"WordNet 3.0 not installed at {WORDNET_DIR} (make test installs it with apt-get)")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import torch
 
 from kgnlu.encoders import HEADS, Encoder
 from kgnlu.encoders.speed import adamw, autocast, maybe_compile
+from tests.conftest import assert_imports_without
 
 from .conftest import ragged_batch, tiny
 
@@ -72,8 +70,4 @@ def test_compiled_encoder_matches_eager():
 
 
 def test_encoders_import_without_optional_heavy_packages():
-    code = ("import sys, kgnlu.encoders, kgnlu.data.tokenizer; "
-            "bad = [m for m in ('spacy', 'pyoxigraph', 'faiss', 'transformers') if m in sys.modules]; "
-            "print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_imports_without("kgnlu.encoders, kgnlu.data.tokenizer", ("spacy", "pyoxigraph", "faiss", "transformers"))

@@ -225,11 +225,6 @@ def test_country_capitals_from_a_graph(tmp_path):
 
 def test_fewshot_scoring_imports_without_the_linker_stack():
     """The GPU machine has torch but not spaCy, pyoxigraph or faiss: few-shot scoring must load there."""
-    import subprocess
-    import sys
+    from tests.conftest import assert_imports_without
 
-    code = ("import sys, kgnlu.qa.fewshot, kgnlu.qa.prompts; "
-            "bad = [m for m in ('spacy', 'pyoxigraph', 'faiss') if m in sys.modules]; "
-            "print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_imports_without("kgnlu.qa.fewshot, kgnlu.qa.prompts", ("spacy", "pyoxigraph", "faiss"))
