@@ -112,8 +112,11 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
 
     t0 = time.perf_counter()
     masked = [mask_span(r.example.question, *r.example.topic_span, cfg.placeholder) for r in train]
-    vectors = torch.from_numpy(qa.questions.encode(masked))
-    log(f"qa: embedded {len(masked)} questions in {time.perf_counter() - t0:.0f}s")
+    # with the topic masked most questions share their text (one per template): embed each text once
+    unique = list(dict.fromkeys(masked))
+    row_of = {text: i for i, text in enumerate(unique)}
+    vectors = torch.from_numpy(qa.questions.encode(unique))[torch.tensor([row_of[t] for t in masked])]
+    log(f"qa: embedded {len(masked)} questions ({len(unique)} distinct texts) in {time.perf_counter() - t0:.0f}s")
     tensors = {
         "question": vectors,
         "topic_kind": torch.tensor([kind_of(kg, r.topic) for r in train]),
@@ -124,13 +127,28 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
         extra = _augmentation(tensors, described, cfg.augment_repeat, len(kg.kinds))
         tensors = {k: torch.cat([v, extra[k]]) for k, v in tensors.items()}
         log(f"qa: {len(extra['path'])} path descriptions added to the training questions")
+    lexicon = None
+    if cfg.lexical_variants:
+        from kgnlu.kg.sources.wordnet import DEFAULT_DIR
+        from kgnlu.qa.lexical import Lexicon
+
+        lexicon = Lexicon.load(cfg.lexicon_dir or DEFAULT_DIR, senses=cfg.lexical_senses)
+        extra = _lexical_rows(tensors, masked, qa.questions.encode, lexicon, cfg)
+        tensors = {k: torch.cat([v, extra[k]]) for k, v in tensors.items()}
+        log(f"qa: {len(extra['path'])} WordNet rewordings added to the training questions")
     augmented = len(tensors["path"]) - len(train)
     rng = random.Random(cfg.seed)
     linked_pool = rng.sample(train, min(len(train), max(cfg.topic_examples, cfg.gnn_examples)))
     t0 = time.perf_counter()
     mentions, mention_vectors = qa.prepare([r.example.question for r in linked_pool])
     log(f"qa: linked and embedded {len(linked_pool)} questions in {time.perf_counter() - t0:.0f}s")
-    topic = _topic_tensors(linked_pool[: cfg.topic_examples], mentions, mention_vectors)
+    topic_pool = linked_pool[: cfg.topic_examples]
+    topic = _topic_tensors([r.example.topic_span for r in topic_pool], mentions, mention_vectors)
+    if lexicon is not None and topic:  # the topic head also sees reworded frames, whose generic
+        # nouns ("sort", "class", "component") are linkable mentions that are not the topic
+        reworded = _reworded_questions(topic_pool, lexicon, cfg)
+        more = _topic_tensors([span for _, span in reworded], *qa.prepare([q for q, _ in reworded]))
+        topic = {k: torch.cat([v, more[k]]) for k, v in topic.items()} if more else topic
 
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="kgnlu-qa-"))
     try:
@@ -223,6 +241,27 @@ def _augmentation(tensors: dict[str, torch.Tensor], described: list[np.ndarray],
     return {k: v.repeat(repeat, *([1] * (v.dim() - 1))) for k, v in out.items()}
 
 
+def _lexical_rows(tensors: dict[str, torch.Tensor], masked: list[str], encode, lexicon, cfg: QAConfig
+                  ) -> dict[str, torch.Tensor]:
+    """``cfg.lexical_variants`` WordNet rewordings (:mod:`kgnlu.qa.lexical`) of every training row:
+    each distinct masked question (a template, since the topic is masked) is reworded and embedded
+    once; a row's copies keep its path, topic kind and answer kinds."""
+    from kgnlu.qa.lexical import lexical_variants
+
+    rng = random.Random(cfg.seed)
+    keep = frozenset({cfg.placeholder})
+    variants = {text: lexical_variants(text, lexicon, cfg.lexical_variants, rng, cfg.lexical_rate, keep)
+                for text in dict.fromkeys(masked)}
+    flat = list(dict.fromkeys(v for vs in variants.values() for v in vs))
+    row_of = {text: i for i, text in enumerate(flat)}
+    vectors = torch.from_numpy(encode(flat))
+    take = [(i, row_of[v]) for i, text in enumerate(masked) for v in variants[text]]
+    source = torch.tensor([i for i, _ in take], dtype=torch.long)
+    out = {k: v[source] for k, v in tensors.items() if k != "question"}
+    out["question"] = vectors[torch.tensor([j for _, j in take], dtype=torch.long)]
+    return out
+
+
 @torch.no_grad()
 def path_accuracy(qa, model: QAModel, examples: list[Resolved]) -> dict[str, float]:
     """Share of ``examples`` whose gold path is the ensemble's top path (gold topic, gold mention
@@ -256,10 +295,29 @@ def _fmt(metrics: dict) -> str:
                      ("loss", "loss_start", "path_loss_end", "path_accuracy_end", "topic_accuracy", "hits1"))
 
 
-def _topic_tensors(pool: list[Resolved], mentions, vectors) -> dict[str, torch.Tensor]:
-    qs, link, label = [], [], []
-    for r, ms, vs in zip(pool, mentions, vectors, strict=False):
+def _reworded_questions(pool: list[Resolved], lexicon, cfg: QAConfig) -> list[tuple[str, tuple[int, int]]]:
+    """One WordNet rewording of each question with its topic label kept verbatim, and the label's
+    new character span."""
+    from kgnlu.qa.lexical import lexical_variants
+
+    rng, marker = random.Random(cfg.seed + 1), "@@@"  # no letters: never reworded, never in a lemma
+    out = []
+    for r in pool:
         s, e = r.example.topic_span
+        question = r.example.question
+        variant = lexical_variants(f"{question[:s]}{marker}{question[e:]}", lexicon, 1, rng, cfg.lexical_rate,
+                                   frozenset())[0]
+        at = variant.find(marker)
+        if at >= 0:
+            out.append((variant[:at] + question[s:e] + variant[at + len(marker):], (at, at + e - s)))
+    return out
+
+
+def _topic_tensors(spans: list[tuple[int, int]], mentions, vectors) -> dict[str, torch.Tensor]:
+    """The topic head's data: each linked mention's masked question, its link score, and whether it
+    overlaps the question's topic span."""
+    qs, link, label = [], [], []
+    for (s, e), ms, vs in zip(spans, mentions, vectors, strict=False):
         for m, v in zip(ms, vs, strict=True):
             qs.append(v)
             link.append(m.score)
