@@ -39,7 +39,7 @@ def test_indexes_saved_beside_the_graph_without_pickle(kg, linker):
     assert reloaded.link(text) == linker.link(text)
 
 
-def test_stale_index_is_rebuilt(kg, tmp_path):
+def test_stale_index_is_rebuilt(kg, linker):  # ``linker`` builds and saves the index first
     folder = kg.path / LINKER_DIR
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["graph"]["created"] = "another graph"
