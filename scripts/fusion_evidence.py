@@ -71,7 +71,8 @@ def stage_kge(args) -> None:
 
 
 def stage_kge_check(args) -> None:
-    """TransE's own ranking of each probe fact's answer among the relation's candidates (h + r ≈ t)."""
+    """The table's own ranking of each probe fact's answer among the relation's candidates, scored by
+    the model it was trained as (TransE: -||h + r - t|| in its own norm)."""
     from kgnlu.eval.probe import candidate_pools, metrics
     from kgnlu.eval.probe_data import relation_by_name
     from kgnlu.fusion.corpus import read_probe_facts
@@ -79,6 +80,7 @@ def stage_kge_check(args) -> None:
 
     kg = graph()
     stored = load_embeddings(GRAPH, KGE_NAME)
+    model = stored.to_model().eval()
     facts = read_probe_facts(CORPUS)
     answer_ids: dict[str, dict[str, int]] = {}
     for fact in facts:
@@ -89,10 +91,10 @@ def stage_kge_check(args) -> None:
         r = kg.relation_index(relation_by_name(fact.relation).relation)
         labels = [label for label in pools[fact.relation] if label == fact.answer_label or label not in fact.answers]
         rows = torch.tensor([answer_ids[fact.relation][label] for label in labels])
-        query = stored.entity[kg.index_of(fact.subject)] + stored.relation[r]  # TransE: h + r ≈ t
-        distance = torch.cdist(query[None], stored.entity[rows])[0]
-        gold = distance[labels.index(fact.answer_label)]
-        ranks.setdefault(fact.split, {}).setdefault(fact.relation, []).append(1 + int((distance < gold).sum()))
+        with torch.no_grad():  # (1, candidates): higher = more plausible
+            scores = model.score_t(torch.tensor([kg.index_of(fact.subject)]), torch.tensor([r]), rows)[0]
+        gold = scores[labels.index(fact.answer_label)]
+        ranks.setdefault(fact.split, {}).setdefault(fact.relation, []).append(1 + int((scores > gold).sum()))
     report = {split: {rel: metrics(v) for rel, v in sorted(per.items())} for split, per in ranks.items()}
     write_json("kge_check.json", {"embeddings": str(stored.path), "training": stored.config.get("train"),
                                   "final_loss": stored.config.get("final_loss"), "ranks": report})
