@@ -3,6 +3,7 @@
     python scripts/fusion_evidence.py corpus       # linked corpus (held-out probe facts left out of the text)
     python scripts/fusion_evidence.py kge          # TransE on the default graph → GRAPH/embeddings/fusion-transe
     python scripts/fusion_evidence.py kge-check    # how well the TransE table itself ranks the probe answers
+                                                   # (--table NAME: another stored table, e.g. fusion-rotate)
     python scripts/fusion_evidence.py pretrain     # fused run and its control (same steps), one after the other
     python scripts/fusion_evidence.py probe        # cloze probe: fused (with / without entities) vs control
     python scripts/fusion_evidence.py mlm-eval     # MLM loss on unseen linked text, same three models
@@ -79,7 +80,7 @@ def stage_kge_check(args) -> None:
     from kgnlu.kge.storage import load_embeddings
 
     kg = graph()
-    stored = load_embeddings(GRAPH, KGE_NAME)
+    stored = load_embeddings(GRAPH, args.table)
     model = stored.to_model().eval()
     facts = read_probe_facts(CORPUS)
     answer_ids: dict[str, dict[str, int]] = {}
@@ -96,7 +97,7 @@ def stage_kge_check(args) -> None:
         gold = scores[labels.index(fact.answer_label)]
         ranks.setdefault(fact.split, {}).setdefault(fact.relation, []).append(1 + int((scores > gold).sum()))
     report = {split: {rel: metrics(v) for rel, v in sorted(per.items())} for split, per in ranks.items()}
-    write_json("kge_check.json", {"embeddings": str(stored.path), "training": stored.config.get("train"),
+    write_json("kge_check.json" if args.table == KGE_NAME else f"kge_check-{args.table}.json", {"embeddings": str(stored.path), "training": stored.config.get("train"),
                                   "final_loss": stored.config.get("final_loss"), "ranks": report})
     print(json.dumps(report["heldout"]))
 
@@ -256,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mlm-records", type=int, default=3000, help="Unseen corpus records for mlm-eval.")
     parser.add_argument("--wsd-limit", type=int, default=300, help="WordNet word-sense examples.")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared).")
+    parser.add_argument("--table", default=KGE_NAME, help="kge-check: the stored embeddings to rank with "
+                        "(GRAPH/embeddings/NAME; other than the default, written to kge_check-NAME.json).")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

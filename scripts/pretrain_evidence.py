@@ -64,8 +64,8 @@ class Budget:
     batch_size: int = 16  # small batches: at a tiny token budget more updates learn more per token
     max_length: int = 64  # WordNet synsets are ~15 tokens; 64 holds 3–4 of them or a kernel-doc paragraph
     lr: float = 1e-3  # short runs of small models tolerate (and need) a high peak rate
-    core_lr: float | None = None  # the core runs' peak rate (None = lr); ELECTRA-Small's published 5e-4 keeps
-    # its discriminator from collapsing to the base rate, which 1e-3 did at 600 steps
+    core_lr: float | None = None  # the core runs' peak rate (None = lr): the evidence uses ELECTRA-Small's
+    # published 5e-4 (at 1e-3 and 600 steps ELECTRA's gloss vectors had collapsed to mean cosine 0.999)
     num_layers: int = 4  # ALBERT and ELECTRA configs have 6 layers; 4 matches bert-mini and fits the budget
     heldout: float = 0.05  # share of documents never trained on (NSP/SOP pairs, perplexity)
     document_limit: int | None = None  # first N documents of each corpus (quick runs)
@@ -125,12 +125,16 @@ def pretrain_config(spec: RunSpec, budget: Budget, data_root: Path, runs_root: P
         f"+data.corpus_options.paths={data_root / spec.corpus / 'train.jsonl'}",
         f"data.batch_size={budget.batch_size}", f"data.instances.max_length={budget.max_length}",
         "data.instances.shuffle_buffer=1000", f"tokenizer.vocab_size={budget.tokenizer_vocab}",
-        f"trainer.max_steps={spec.steps}", f"trainer.lr={(budget.core_lr or budget.lr) if spec.core else budget.lr}",
+        f"trainer.max_steps={spec.steps}", f"trainer.lr={run_lr(spec, budget)}",
         f"trainer.warmup_steps={max(1, spec.steps // 10)}", f"trainer.log_every={max(1, min(5, spec.steps // 20))}",
         "trainer.checkpoint_every=0", "trainer.tensorboard=false", *spec.overrides, *model]
     if budget.model.get("hidden_size"):
         overrides.append(f"model.max_positions={max(budget.max_length, 32)}")
     return PretrainConfig.load(ROOT / "configs" / spec.config, overrides)
+
+
+def run_lr(spec: RunSpec, budget: Budget) -> float:
+    return (budget.core_lr or budget.lr) if spec.core else budget.lr
 
 
 def run_flops_per_token(spec: RunSpec, budget: Budget) -> float:
@@ -170,7 +174,8 @@ def pretrain(spec: RunSpec, budget: Budget, data_root: Path, runs_root: Path) ->
     summary_path = run_dir / "summary.json"
     if summary_path.is_file():
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        if summary.get("steps") == spec.steps:
+        planned = PretrainConfig.load(run_dir / "pretrain_config.yaml").trainer.lr
+        if summary.get("steps") == spec.steps and planned == run_lr(spec, budget):
             return summary
         shutil.rmtree(run_dir)  # a different plan: start over
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -300,11 +300,14 @@ def _reworded_questions(pool: list[Resolved], lexicon, cfg: QAConfig) -> list[tu
     new character span."""
     from kgnlu.qa.lexical import lexical_variants
 
-    rng, marker = random.Random(cfg.seed + 1), "@@@"  # no letters: never reworded, never in a lemma
+    rng = random.Random(cfg.seed + 1)
     out = []
     for r in pool:
         s, e = r.example.topic_span
         question = r.example.question
+        marker = "@@@"  # no letters: never reworded, never in a lemma; longer if the question holds it
+        while marker in question:
+            marker += "@"
         variant = lexical_variants(f"{question[:s]}{marker}{question[e:]}", lexicon, 1, rng, cfg.lexical_rate,
                                    frozenset())[0]
         at = variant.find(marker)
