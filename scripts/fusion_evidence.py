@@ -4,6 +4,7 @@
     python scripts/fusion_evidence.py kge          # TransE on the default graph → GRAPH/embeddings/fusion-transe
     python scripts/fusion_evidence.py kge-check    # how well the TransE table itself ranks the probe answers
                                                    # (--table NAME: another stored table, e.g. fusion-rotate)
+  Any stage takes --fused-config (another fused run, e.g. configs/fusion-minilm-kar-rotate.yaml) and --out.
     python scripts/fusion_evidence.py pretrain     # fused run and its control (same steps), one after the other
     python scripts/fusion_evidence.py probe        # cloze probe: fused (with / without entities) vs control
     python scripts/fusion_evidence.py mlm-eval     # MLM loss on unseen linked text, same three models
@@ -30,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
+import yaml  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAPH = Path("~/.cache/kgnlu/graphs/default").expanduser()
@@ -97,7 +99,7 @@ def stage_kge_check(args) -> None:
         gold = scores[labels.index(fact.answer_label)]
         ranks.setdefault(fact.split, {}).setdefault(fact.relation, []).append(1 + int((scores > gold).sum()))
     report = {split: {rel: metrics(v) for rel, v in sorted(per.items())} for split, per in ranks.items()}
-    write_json("kge_check.json" if args.table == KGE_NAME else f"kge_check-{args.table}.json", {"embeddings": str(stored.path), "training": stored.config.get("train"),
+    write_json("kge_check.json", {"embeddings": str(stored.path), "training": stored.config.get("train"),
                                   "final_loss": stored.config.get("final_loss"), "ranks": report})
     print(json.dumps(report["heldout"]))
 
@@ -246,6 +248,7 @@ STAGES = {"corpus": stage_corpus, "kge": stage_kge, "kge-check": stage_kge_check
 
 
 def main(argv: list[str] | None = None) -> int:
+    global OUT  # the stages write under it
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("stage", choices=sorted(STAGES))
@@ -258,10 +261,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wsd-limit", type=int, default=300, help="WordNet word-sense examples.")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared).")
     parser.add_argument("--table", default=KGE_NAME, help="kge-check: the stored embeddings to rank with "
-                        "(GRAPH/embeddings/NAME; other than the default, written to kge_check-NAME.json).")
+                        "(GRAPH/embeddings/NAME).")
+    parser.add_argument("--fused-config", type=Path, default=CONFIGS["fused"],
+                        help="The fused run's config (its out_dir is the run); the control stays the same.")
+    parser.add_argument("--out", type=Path, default=OUT, help="Report folder.")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    OUT = args.out.resolve()
+    CONFIGS["fused"] = args.fused_config.resolve()
+    RUNS["fused"] = ROOT / yaml.safe_load(args.fused_config.read_text(encoding="utf-8"))["out_dir"]
     OUT.mkdir(parents=True, exist_ok=True)
     STAGES[args.stage](args)
     return 0
