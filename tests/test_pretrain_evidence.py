@@ -114,3 +114,36 @@ def test_help() -> None:
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "pretrain_evidence.py"), "--help"],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0 and "--quick" in done.stdout and "--only" in done.stdout
+
+
+def test_a_finished_run_is_reused_only_when_steps_and_lr_match_the_plan(tmp_path: Path, monkeypatch) -> None:
+    import importlib.util
+
+    from kgnlu.config import save_config, to_dict
+
+    spec = importlib.util.spec_from_file_location("pretrain_evidence", ROOT / "scripts" / "pretrain_evidence.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "pretrain_evidence", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    trained: list[float] = []
+    monkeypatch.setattr(module, "run_pretraining", lambda config: trained.append(config.trainer.lr) or {"steps": 0})
+    budget = module.Budget(steps=5, core_steps=5, core_lr=5e-4)
+    run = next(r for r in module.plan(budget) if r.name == "bert-mini-docs-sop")
+    runs, data = tmp_path / "runs", tmp_path / "data"
+    (data / "linux_doc" / "tokenizer-wordpiece").mkdir(parents=True)
+
+    def finished(lr: float) -> dict:
+        folder = runs / run.name
+        folder.mkdir(parents=True, exist_ok=True)
+        config = module.pretrain_config(run, module.Budget(steps=5, core_steps=5, core_lr=lr), data, runs)
+        save_config(to_dict(config), folder / "pretrain_config.yaml")
+        summary = {"name": run.name, "steps": run.steps}
+        (folder / "summary.json").write_text(json.dumps(summary))
+        return summary
+
+    assert module.pretrain(run, budget, data, runs) == {"steps": 0} and trained == [5e-4]  # nothing yet: trains
+    summary = finished(5e-4)
+    assert module.pretrain(run, budget, data, runs) == summary and trained == [5e-4]  # same plan: reused
+    finished(1e-3)
+    module.pretrain(run, budget, data, runs)  # same steps, another lr: trained again
+    assert trained == [5e-4, 5e-4]

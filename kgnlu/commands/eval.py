@@ -16,6 +16,14 @@ app = typer.Typer(help="Evaluate kgnlu components; each task writes JSON and a m
                   no_args_is_help=True)
 
 
+def write_report(out: Path, stem: str, report: dict, markdown: str) -> None:
+    """``out/STEM.json`` (the report) and ``out/STEM.md`` (its markdown), each written atomically."""
+    with atomic_write(out / f"{stem}.json") as f:
+        json.dump(report, f, indent=2)
+    with atomic_write(out / f"{stem}.md") as f:
+        f.write(markdown)
+
+
 @app.command("link")
 def link(
     graph: Annotated[Path, typer.Argument(help="A graph with WordNet and/or GeoNames sources.")],
@@ -48,11 +56,8 @@ def link(
         text_encoder = TextEncoder.from_pretrained(encoder)
     report = run_linking_eval(kg, tasks=tasks, modes=modes, split=split, wordnet_limit=wordnet_limit or None,
                               geonames_limit=geonames_limit or None, encoder=text_encoder)
-    with atomic_write(out / "linking.json") as f:
-        json.dump(report, f, indent=2)
     md = markdown_report(report)
-    with atomic_write(out / "linking.md") as f:
-        f.write(md)
+    write_report(out, "linking", report, md)
     sys.stdout.write(md + "\n")
 
 
@@ -111,13 +116,10 @@ def qa(
         raise ConfigError("give a predictions file (PRED) or --model DIR to answer the questions")
     for name, questions in golds.items():
         report["splits"][name] = qa_metrics(predictions, questions)
-    with atomic_write(out / "qa.json") as f:
-        json.dump(report, f, indent=2)
     md = markdown_report(report["splits"])
     if "latency_ms" in report:
         md += f"\nLatency per question: p50 {report['latency_ms']['p50']:.1f} ms, p95 {report['latency_ms']['p95']:.1f} ms.\n"
-    with atomic_write(out / "qa.md") as f:
-        f.write(md)
+    write_report(out, "qa", report, md)
     plot_by_hops(report["splits"], out / "qa_hits_by_hops.png")
     sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
 
@@ -158,11 +160,8 @@ def fewshot(
     report = run_fewshot_eval(scorer, examples, shots or [0, 1, 5], normalize or ["length"], seed,
                               task="country capitals", facts=[False, True] if facts else [False])
     report["model"] = str(model)
-    with atomic_write(out / "fewshot.json") as f:
-        json.dump(report, f, indent=2)
     md = markdown_report(report)
-    with atomic_write(out / "fewshot.md") as f:
-        f.write(md)
+    write_report(out, "fewshot", report, md)
     plot_shots(report, out / "fewshot_shots.png")
     sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
 
@@ -189,11 +188,8 @@ def probe(
     config = ProbeConfig(templates=templates or None, max_facts=max_facts or None, batch_size=batch_size,
                          use_entities=entities)
     report = probe_runs([str(r) for r in runs], read_probe_facts(facts), config, ablate_entities=ablate_entities)
-    with atomic_write(out / "probe.json") as f:
-        json.dump(report, f, indent=2)
     md = markdown_report(report)
-    with atomic_write(out / "probe.md") as f:
-        f.write(md)
+    write_report(out, "probe", report, md)
     plot_report(report, out / "probe.png")
     sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
 

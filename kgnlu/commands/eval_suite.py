@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
+from kgnlu.commands.eval import write_report
 from kgnlu.errors import ConfigError
-from kgnlu.io import atomic_write, save_png
+from kgnlu.io import save_png
 
 
 def kge(
@@ -42,14 +43,11 @@ def kge(
                      **{f"hits@{k}": v for k, v in result.hits.items()}, "ranks": result.num_ranks,
                      "seconds": round(result.seconds, 3)})
     report = {"graph": str(kg.path), "split": split, "embeddings": rows}
-    with atomic_write(out / "kge.json") as f:
-        json.dump(report, f, indent=2)
     md = ["| embeddings | model | MRR | Hits@1 | Hits@3 | Hits@10 |", "|---|---|---|---|---|---|"]
     md += [f"| {r['name']} | {r['model']} | {r['mrr']:.3f} | {r['hits@1']:.3f} | {r['hits@3']:.3f} | "
            f"{r['hits@10']:.3f} |" for r in rows]
     text = f"# Graph embeddings on {kg.path.name} ({split})\n\n" + "\n".join(md) + "\n"
-    with atomic_write(out / "kge.md") as f:
-        f.write(text)
+    write_report(out, "kge", report, text)
     _plot_kge(rows, out / "kge.png")
     sys.stdout.write((json.dumps(report) if as_json else text) + "\n")
 

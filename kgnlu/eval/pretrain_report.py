@@ -202,10 +202,10 @@ def evaluate_runs(names: Sequence[str], runs_root: Path, data_root: Path, splits
 
 def _heldout_of(corpus_options: dict[str, Any], heldout: dict[str, Path]) -> Path:
     """The held-out split beside the run's training file (``DATA/CORPUS/train.jsonl``)."""
-    paths = corpus_options.get("paths") or []
-    train = Path(paths[0] if isinstance(paths, list) and paths else paths) if paths else None
-    if train is not None and (train.parent / "heldout.jsonl").is_file():
-        return train.parent / "heldout.jsonl"
+    paths = corpus_options.get("paths")
+    first = paths[0] if isinstance(paths, list) and paths else paths  # one path or a list of them
+    if first and (Path(first).parent / "heldout.jsonl").is_file():
+        return Path(first).parent / "heldout.jsonl"
     return heldout["wordnet"]
 
 

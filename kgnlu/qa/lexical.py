@@ -71,10 +71,10 @@ class Lexicon:
                 definition = _ARTICLE.sub("", synset.definition.split(";")[0].strip().lower())
                 short = definition if 0 < len(definition.split()) <= max_definition_words else ""
                 synsets[key] = (tuple(lemma.name.replace("_", " ") for lemma in synset.lemmas), short)
-        exceptions: dict[str, list[str]] = {}
+        exceptions: dict[str, dict[str, None]] = {}  # form → bases in first-seen order, no repeats
         for table in read_exceptions(directory).values():
             for form, bases in table.items():
-                exceptions.setdefault(form, []).extend(b for b in bases if b not in exceptions.get(form, []))
+                exceptions.setdefault(form, {}).update(dict.fromkeys(bases))
         return cls({k: tuple(v) for k, v in senses_of.items()}, synsets,
                    {k: tuple(v) for k, v in exceptions.items()})
 
