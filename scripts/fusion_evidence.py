@@ -10,6 +10,7 @@
     python scripts/fusion_evidence.py mlm-eval     # MLM loss on unseen linked text, same three models
     python scripts/fusion_evidence.py supersense   # frozen supersense probe: MiniLM, fused, control
     python scripts/fusion_evidence.py wsd          # WordNet word senses, neural linker over each encoder
+    python scripts/fusion_evidence.py slot-check   # graph-slot runs: answer among the slot's candidates? KAR's pick?
     python scripts/fusion_evidence.py report       # reports/fusion/summary.json + curves
 
 Every stage reuses what an earlier one left (the corpus cache, finished runs). The two pretraining
@@ -102,6 +103,27 @@ def stage_kge_check(args) -> None:
     write_json("kge_check.json", {"embeddings": str(stored.path), "training": stored.config.get("train"),
                                   "final_loss": stored.config.get("final_loss"), "ranks": report})
     print(json.dumps(report["heldout"]))
+
+
+def stage_label_table(args) -> None:
+    """GRAPH/embeddings/<table>-label: the --table KGE rows ⊕ the mean MiniLM word embedding of each
+    entity's label (kgnlu.fusion.label_table), for runs whose slots must spell the entity they pick."""
+    from kgnlu.data.tokenizer import load_minilm_tokenizer
+    from kgnlu.encoders.pretrained import load_minilm
+    from kgnlu.fusion.kg_encoder import load_entity_table
+    from kgnlu.fusion.label_table import label_embeddings, save_entity_table
+
+    folder = GRAPH / "embeddings" / f"{args.table}-label"
+    if (folder / "embeddings.safetensors").is_file() and not args.force:
+        print(f"{folder} exists (--force rebuilds)")
+        return
+    kg = graph()
+    kge, reference = load_entity_table(GRAPH / "embeddings" / args.table)
+    words = load_minilm().get_input_embeddings().weight  # (V, 384): MiniLM's own input embeddings
+    labels = label_embeddings(kg.entity_labels(), load_minilm_tokenizer(), words)  # (E, 384)
+    save_entity_table(torch.cat([kge, labels], dim=1), folder,
+                      {"kge": reference, "labels": "mean all-MiniLM-L6-v2 input embedding of the label's wordpieces"})
+    print(json.dumps({"table": str(folder), "shape": [kge.shape[0], kge.shape[1] + labels.shape[1]]}))
 
 
 def stage_pretrain(args) -> None:
@@ -202,6 +224,56 @@ def stage_wsd(args) -> None:
     print(json.dumps({k: v["neural"] for k, v in results.items()}, default=str)[:2000])
 
 
+def stage_slot_check(args) -> None:
+    """For a run trained with graph slots: on each held-out fact (first template), is the answer among
+    the slot's graph candidates, and does KAR's ψ pick it (vs 1 / candidates by chance)?"""
+    from kgnlu.eval.probe import fill
+    from kgnlu.eval.probe_data import relation_by_name
+    from kgnlu.fusion.corpus import read_probe_facts
+    from kgnlu.fusion.pretrain import entity_rows, load_pretraining_model
+    from kgnlu.fusion.slots import GraphNeighbourhood, add_slots, mask_runs
+    from kgnlu.kg.linker import EntityLinker
+
+    model, tokenizer, spec = load_pretraining_model(RUNS["fused"])
+    if not spec.data.graph_slots:
+        raise SystemExit(f"{RUNS['fused']} was not trained with fusion.data.graph_slots")
+    kg = graph()
+    linker = EntityLinker.from_graph(kg, mode="fast")
+    from kgnlu.fusion.alignment import Aligner
+
+    aligner = Aligner(tokenizer, entity_rows(kg), spec.data.max_length, spec.data.max_entities, spec.data.max_candidates)
+    hood = GraphNeighbourhood(kg, spec.data.graph_slots)
+    counts: dict[str, dict[str, float]] = {}
+    for fact in read_probe_facts(CORPUS):
+        if fact.split != "heldout":
+            continue
+        row = counts.setdefault(fact.relation, {"facts": 0, "answer_among_candidates": 0, "picked": 0, "chance": 0.0})
+        pieces = len(tokenizer.encode(fact.answer_label, add_special_tokens=False))
+        text = fill(relation_by_name(fact.relation).templates[0], fact.subject_label, pieces)
+        links = [link for link in linker.link(text) if "[MASK]" not in text[link.start:link.end]]
+        tokens, entities = aligner([text], [links])
+        entities = add_slots(entities, mask_runs(tokens.input_ids, tokenizer.mask_id), hood)
+        row["facts"] += 1
+        if not bool(entities.entity_mask[0].any()):
+            continue
+        slot = int(entities.entity_mask[0].sum()) - 1  # add_slots appends the slot last
+        candidates = entities.candidate_ids[0, slot][entities.candidate_mask[0, slot]].tolist()
+        gold = kg.index_of(fact.answer)
+        if gold not in candidates:
+            continue
+        with torch.inference_mode():
+            out = model.encoder(tokens.input_ids, tokens.attention_mask, tokens.token_type_ids, entities=entities)
+        row["answer_among_candidates"] += 1
+        row["picked"] += candidates[int(out.candidate_logits[0, slot, :len(candidates)].argmax())] == gold
+        row["chance"] += 1.0 / len(candidates)
+    total = {k: sum(r[k] for r in counts.values()) for k in ("facts", "answer_among_candidates", "picked", "chance")}
+    report = {"run": str(RUNS["fused"]), "relations": counts, "all": total,
+              "pick_accuracy": total["picked"] / max(total["answer_among_candidates"], 1),
+              "chance": total["chance"] / max(total["answer_among_candidates"], 1)}
+    write_json("slot_check.json", report)
+    print(json.dumps({k: v for k, v in report.items() if k != "relations"}))
+
+
 def stage_report(args) -> None:
     import matplotlib
 
@@ -243,7 +315,8 @@ def stage_report(args) -> None:
     print(json.dumps({k: v for k, v in summary.items() if k in ("probe",)}, indent=1))
 
 
-STAGES = {"corpus": stage_corpus, "kge": stage_kge, "kge-check": stage_kge_check, "pretrain": stage_pretrain,
+STAGES = {"corpus": stage_corpus, "kge": stage_kge, "kge-check": stage_kge_check, "label-table": stage_label_table,
+          "pretrain": stage_pretrain, "slot-check": stage_slot_check,
           "probe": stage_probe, "mlm-eval": stage_mlm_eval, "supersense": stage_supersense, "wsd": stage_wsd, "report": stage_report}
 
 

@@ -17,7 +17,10 @@ correct answers are filtered out before ranking (the filtered setting of KGE eva
 P@10 and MRR follow from the gold answer's rank (1 + the candidates scoring strictly higher).
 
 Fused models: the probe sentence is linked by the entity linker (links overlapping the answer
-slot are dropped: the slot is never linked) and aligned like the pretraining batches.
+slot are dropped: the slot is never linked) and aligned like the pretraining batches. A run
+trained with graph slots (``fusion.data.graph_slots``) gets its answer slot as one, exactly as
+its masked mentions were in pretraining: candidates are the graph neighbours of the sentence's
+linked entities (:mod:`kgnlu.fusion.slots`), chosen without the answer.
 
 Reported per split (``heldout``: facts never stated in the pretraining text; ``seen``) and per
 subset (``all``; ``uhn``: facts not guessable from the subject's surface form,
@@ -58,7 +61,9 @@ class ClozeScorer:
     """Log-probabilities at the [MASK] positions of sentences, from a PretrainingModel's MLM head."""
 
     def __init__(self, model, tokenizer, linker=None, entity_row: Callable[[str], int | None] | None = None,
-                 max_length: int = 64, max_entities: int = 16, max_candidates: int = 8):
+                 max_length: int = 64, max_entities: int = 16, max_candidates: int = 8, neighbourhood=None):
+        """``neighbourhood``: a :class:`kgnlu.fusion.slots.GraphNeighbourhood` turns each run of
+        [MASK] tokens into a graph slot (runs pretrained with ``graph_slots``)."""
         if "mlm" not in getattr(model, "objectives", {}):
             raise ConfigError("the probe needs a model with an MLM head (a PretrainingModel trained with mlm)")
         if tokenizer.mask_id is None:
@@ -72,7 +77,7 @@ class ClozeScorer:
             if entity_row is None:
                 raise ConfigError("a fused probe needs entity_row (external id → entity-table row)")
             self.aligner = Aligner(tokenizer, entity_row, max_length, max_entities, max_candidates)
-        self.max_length = max_length
+        self.max_length, self.neighbourhood = max_length, neighbourhood
 
     def mask_log_probs(self, texts: Sequence[str]) -> list[torch.Tensor]:
         """Per text, (masks in it, V) log-softmax over the vocabulary at its [MASK] tokens, in order."""
@@ -80,6 +85,10 @@ class ClozeScorer:
             links = [[link for link in self.linker.link(text) if not _overlaps_mask(text, link.start, link.end)]
                      for text in texts]
             tokens, entities = self.aligner(texts, links)
+            if self.neighbourhood is not None:
+                from kgnlu.fusion.slots import add_slots, mask_runs
+
+                entities = add_slots(entities, mask_runs(tokens.input_ids, self.tokenizer.mask_id), self.neighbourhood)
             inputs = {"entities": entities}
         else:
             tokens = self.tokenizer.encode_batch(texts, max_length=self.max_length)
@@ -248,7 +257,7 @@ def probe_runs(runs: Sequence[str], facts: Sequence[ProbeFact], config: ProbeCon
         if ablate_entities and variants[0][1]:
             variants.append((f"{name} (no entities)", False))
         for label, with_entities in variants:
-            scorer_linker, rows = None, None
+            scorer_linker, rows, neighbourhood = None, None, None
             if with_entities:
                 if graph is None:
                     from kgnlu.kg import KnowledgeGraph
@@ -259,10 +268,14 @@ def probe_runs(runs: Sequence[str], facts: Sequence[ProbeFact], config: ProbeCon
 
                     linker = EntityLinker.from_graph(graph, mode=linker_mode)
                 scorer_linker, rows = linker, entity_rows(graph)
+                if spec.data.graph_slots:
+                    from kgnlu.fusion.slots import GraphNeighbourhood
+
+                    neighbourhood = GraphNeighbourhood(graph, spec.data.graph_slots)
             data = spec.data if spec is not None else None
             scorer = ClozeScorer(model, tokenizer, scorer_linker, rows,
                                  max_entities=data.max_entities if data else 16,
-                                 max_candidates=data.max_candidates if data else 8)
+                                 max_candidates=data.max_candidates if data else 8, neighbourhood=neighbourhood)
             with progress_bar(desc=f"probe {label}", unit="sentence") as bar:
                 models[label] = {"run": str(run), "entities": with_entities,
                                  **run_probe(scorer, facts, config, on_batch=bar.update)}

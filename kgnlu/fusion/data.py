@@ -49,6 +49,9 @@ class FusionDataConfig:
     max_candidates: int = 8  # per mention, for KAR's candidate attention and the el objective
     masking: MaskingConfig = field(default_factory=lambda: MaskingConfig(strategy="entity"))
     drop_masked_entities: bool = True  # see the module docstring
+    # > 0: a masked mention becomes a graph slot (kgnlu.fusion.slots) with up to this many candidates,
+    # the graph neighbours of the row's other entities, instead of being dropped; 0 = off
+    graph_slots: int = 0
     entities: bool = True  # False: the control run — same tokens and masks, no entity_* tensors
     pack: bool = True  # several records per sequence, up to max_length tokens
     shuffle_buffer: int = 2000  # packed sequences held for shuffling
@@ -57,6 +60,8 @@ class FusionDataConfig:
     def __post_init__(self) -> None:
         if self.max_length < 8 or self.max_entities < 1 or self.max_candidates < 1:
             raise ConfigError("fusion data needs max_length >= 8, max_entities >= 1, max_candidates >= 1")
+        if self.graph_slots < 0:
+            raise ConfigError(f"graph_slots must be >= 0 (0 = off), got {self.graph_slots}")
         if self.shuffle_buffer < 1:
             raise ConfigError(f"shuffle_buffer must be >= 1, got {self.shuffle_buffer}")
 
@@ -126,8 +131,13 @@ class FusionCollator:
     """Packed sequences → the batch a :class:`PretrainingModel` with a KGEncoder trains on."""
 
     def __init__(self, tokenizer, entity_row: Mapping[str, int] | Callable[[str], int | None],
-                 config: FusionDataConfig | None = None):
+                 config: FusionDataConfig | None = None, neighbourhood=None):
+        """``neighbourhood``: a :class:`kgnlu.fusion.slots.GraphNeighbourhood`, needed when
+        ``config.graph_slots`` > 0 (entity rows must be the graph's indices)."""
         self.config = config or FusionDataConfig()
+        if self.config.graph_slots and self.config.entities and neighbourhood is None:
+            raise ConfigError("fusion.data.graph_slots needs the graph: pass neighbourhood=GraphNeighbourhood(graph)")
+        self.neighbourhood = neighbourhood
         self.aligner = Aligner(tokenizer, entity_row, self.config.max_length, self.config.max_entities,
                                self.config.max_candidates)
         mask_id = tokenizer.mask_id
@@ -154,17 +164,27 @@ class FusionCollator:
                  "token_type_ids": tokens.token_type_ids, "labels": labels}
         if not self.config.entities:
             return batch
+        if self.config.graph_slots and entities.num_entities:
+            from kgnlu.fusion.slots import masked_mentions_to_slots
+
+            entities, originals = masked_mentions_to_slots(entities, labels, self.neighbourhood)
+            return {**batch, **entities.to_batch(), **originals}
         if self.config.drop_masked_entities and entities.num_entities:
             entities = drop_masked(entities, labels)
         return {**batch, **entities.to_batch()}
 
 
+def masked_mentions(entities, labels: torch.Tensor) -> torch.Tensor:
+    """(B, M) bool: linked mentions any of whose tokens carry an MLM label (B, S)."""
+    positions = torch.arange(labels.shape[1])  # (S,)
+    inside = (positions[None, None, :] >= entities.spans[..., :1]) & (positions[None, None, :] < entities.spans[..., 1:])
+    return (inside & (labels != IGNORE)[:, None, :]).any(-1) & entities.entity_mask
+
+
 def drop_masked(entities, labels: torch.Tensor):
     """EntityInputs without the mentions any of whose tokens carry an MLM label (B, S)."""
     m = entities.num_entities
-    positions = torch.arange(labels.shape[1])  # (S,)
-    inside = (positions[None, None, :] >= entities.spans[..., :1]) & (positions[None, None, :] < entities.spans[..., 1:])
-    masked = (inside & (labels != IGNORE)[:, None, :]).any(-1) & entities.entity_mask  # (B, M)
+    masked = masked_mentions(entities, labels)  # (B, M)
     if m == 0 or not bool(masked.any()):
         return entities
     keep = entities.entity_mask & ~masked

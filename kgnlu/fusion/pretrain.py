@@ -138,8 +138,13 @@ def build_fusion_run(config, run_dir: Path):
     model = PretrainingModel(encoder, config.objectives, config.objective_options)
     data = from_dict(FusionDataConfig, {**_plain(spec.data), "entities": spec.fused}, "fusion.data")
     dataset = LinkedDataset(spec.corpus, tokenizer, data, limit=config.data.max_documents)
+    neighbourhood = None
+    if data.graph_slots and spec.fused:
+        from kgnlu.fusion.slots import GraphNeighbourhood
+
+        neighbourhood = GraphNeighbourhood(graph, data.graph_slots)
     loader = DataLoader(dataset, batch_size=config.data.batch_size, num_workers=config.data.num_workers,
-                        collate_fn=FusionCollator(tokenizer, entity_rows(graph), data))
+                        collate_fn=FusionCollator(tokenizer, entity_rows(graph), data, neighbourhood))
     return model, loader, tokenizer
 
 

@@ -33,16 +33,16 @@ def setup(tmp_path_factory):
     return root, graph
 
 
-def config(root, graph, inject, name) -> PretrainConfig:
+def config(root, graph, inject, name, slots: int = 0) -> PretrainConfig:
     raw = {
-        "name": name, "out_dir": str(root / name), "objectives": {"mlm": 1.0},
+        "name": name, "out_dir": str(root / name), "objectives": {"mlm": 1.0, **({"el": 1.0} if slots else {})},
         "model": {"shape": "bert", "hidden_size": 32, "num_layers": 2, "num_heads": 4, "ffn_size": 64,
                   "max_positions": 64},
         "tokenizer": {"kind": "wordpiece", "vocab_size": 200, "min_frequency": 1},
         "data": {"batch_size": 2},
         "fusion": {"corpus": str(root / "linked"), "graph": str(graph.path), "inject": inject, "init": "scratch",
                    "entity_table": str(root / "table.safetensors") if inject else None,
-                   "data": {"max_length": 32, "max_entities": 4, "shuffle_buffer": 4,
+                   "data": {"max_length": 32, "max_entities": 4, "shuffle_buffer": 4, "graph_slots": slots,
                             "masking": {"rate": 0.15, "strategy": "entity"}}},
         "trainer": {"max_steps": 2, "lr": 1e-3, "log_every": 1, "tensorboard": False, "plot": False},
     }
@@ -114,6 +114,41 @@ def test_two_step_fused_run_writes_a_run_folder_and_probes(setup, capsys, monkey
     assert set(printed["models"]) == {"fused"}
     assert (out / "probe.json").is_file() and (out / "probe.md").is_file()
     assert (out / "probe.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_graph_slot_run_trains_el_on_hidden_entities_and_probes_with_slots(setup, monkeypatch):
+    root, graph = setup
+    monkeypatch.setenv("KGNLU_PROGRESS", "0")
+    cfg = config(root, graph, {1: "kar"}, "slots", slots=4)
+    model, loader, _ = build_fusion_run(cfg, root / "slots")
+    batches = list(loader)
+    slot_rows = [(batch, b, m) for batch in batches for b, m in
+                 (batch["entity_mask"] & (batch["entity_candidate_scores"] == 0).all(-1)).nonzero().tolist()]
+    assert slot_rows  # masked mentions with graph context became slots
+    for batch, b, m in slot_rows:
+        start, end = batch["entity_spans"][b, m].tolist()
+        assert (batch["labels"][b, start:end] != IGNORE).any()  # only masked mentions become slots
+        assert batch["entity_slot_mask"][b, m]
+    assert sum(int(batch["entity_slot_mask"].sum()) for batch in batches) == len(slot_rows)
+    summary = run_pretraining(cfg)
+    assert summary["steps"] == 2 and "el_loss" in summary["metrics"]
+    assert 0.0 <= summary["metrics"]["el_slot_accuracy"] <= 1.0 and "el_slot_chance" in summary["metrics"]
+    seen = []
+    import kgnlu.fusion.slots as slots_module
+
+    original = slots_module.add_slots
+
+    def spy(entities, spans, neighbourhood):
+        out = original(entities, spans, neighbourhood)
+        seen.append((spans, out))
+        return out
+
+    monkeypatch.setattr(slots_module, "add_slots", spy)
+    report = probe_runs([str(root / "slots")], read_probe_facts(root / "linked"), ProbeConfig(templates=1),
+                        graph=graph)
+    assert report["models"]["slots"]["facts"] > 0
+    assert seen and all(len(row) == 1 for spans, _ in seen for row in spans)  # one answer slot per sentence
+    assert any(out.entity_mask.sum() > 0 for _, out in seen)
 
 
 def test_control_run_through_the_cli(setup, capsys, monkeypatch, tmp_path):

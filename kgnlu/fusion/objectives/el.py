@@ -6,7 +6,9 @@ the linked entity, before any ``dea`` corruption (``entity_original_ids`` when p
 A mention counts when it is linked in the encoder's input (``entity_mask``; ``dea``-masked ones
 are not seen by KAR) and its gold entity is among its candidates. Returns ``loss``, ``accuracy``
 (argmax ψ = gold) and ``prior_accuracy`` (argmax of the linker's own candidate scores = gold),
-the baseline the learned scores should beat. Needs a KGEncoder with a ``kar`` injection.
+the baseline the learned scores should beat. Batches with graph slots (:mod:`kgnlu.fusion.slots`,
+``entity_slot_mask``) add ``slot_accuracy`` and ``slot_chance`` (mean 1 / candidates) over the
+slots whose hidden entity is among their candidates. Needs a KGEncoder with a ``kar`` injection.
 """
 
 from __future__ import annotations
@@ -50,10 +52,18 @@ class EntityLinking(Objective):
         labels = gold_candidate(batch["entity_candidate_ids"], batch["entity_candidate_mask"], gold, usable)
         logits = getattr(output, "candidate_logits", None)  # (B, M, C); None when nothing was linked
         keep = labels != IGNORE  # (B, M)
+        slotted = "entity_slot_mask" in batch  # the same keys on every step (and rank) of a run
         if logits is None or not bool(keep.any()):
             zero = output.last_hidden_state.sum() * 0.0
-            return {"loss": zero, "accuracy": zero.detach(), "prior_accuracy": zero.detach()}
+            out = {"loss": zero, "accuracy": zero.detach(), "prior_accuracy": zero.detach()}
+            return {**out, "slot_accuracy": zero.detach(), "slot_chance": zero.detach()} if slotted else out
         rows, targets = logits[keep], labels[keep]  # (K, C), (K,)
         loss = safe_loss(F.cross_entropy(rows.float(), targets), rows)
         prior = batch["entity_candidate_scores"].float().masked_fill(~batch["entity_candidate_mask"].bool(), -1.0)
-        return {"loss": loss, "accuracy": accuracy(rows, targets), "prior_accuracy": accuracy(prior[keep], targets)}
+        out = {"loss": loss, "accuracy": accuracy(rows, targets), "prior_accuracy": accuracy(prior[keep], targets)}
+        if slotted:
+            slots = keep & batch["entity_slot_mask"].bool()  # (B, M)
+            counts = batch["entity_candidate_mask"][slots].sum(-1).clamp(min=1).float()  # (K_slots,)
+            out["slot_accuracy"] = accuracy(logits[slots], labels[slots])  # 0 when no slot counts
+            out["slot_chance"] = (1.0 / counts).mean().detach() if counts.numel() else loss.detach() * 0.0
+        return out
