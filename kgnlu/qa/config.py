@@ -35,10 +35,11 @@ class QAConfig:
     augment_repeat: int = 0  # each path description joins the training questions this many times
     # (template-free augmentation; 0 = none)
     # WordNet rewordings per training template (kgnlu.qa.lexical), also fed to the topic head; 0 = none.
-    # With 8 on the default graph, paraphrase_test hits@1 0.732 → 0.768 but hits@5 0.884 → 0.837:
-    # lexical-gap templates ("seats of government", "nation") are fixed, others break (a generic
-    # noun such as "thing" wins the topic), and training takes ~2×, so it stays off by default
-    lexical_variants: int = 0
+    # On templates held out of training (train_qa(holdout_templates=True), 3 members) path accuracy
+    # 0.562 → 0.573 with 4. On the default graph's paraphrase_test (consulted while developing it),
+    # with the reasoner's walkable-first-step rule: hits@1 0.738 → 0.793, hits@5 0.895 → 0.891; it
+    # fixes lexical-gap templates ("seats of government", "nation"). Training takes about 2×
+    lexical_variants: int = 8
     lexical_rate: float = 0.5  # share of a template's content words swapped in each rewording
     lexical_senses: int = 3  # commonest senses per word whose lemmas and short definitions are used
     lexicon_dir: str | None = None  # a WordNet dict folder (None: /usr/share/wordnet)

@@ -4,6 +4,11 @@ For every linked mention m (its masked question embedded as q_m) and candidate e
 
     joint(m, e, p) = w_topic · log p(m is the topic) + w_link · log p(e | m) + log p(p | q_m, kind(e))
 
+Paths whose first step has no edge at the entity are never candidates (log p = -inf before the
+top-k per entity): an entity that is only an *instance* of a class ("Poe") has no hypernym edge,
+and spending its ``paths_per_topic`` walks on hypernym paths would hand the question to another
+mention ("thing"). The other paths keep their unnormalised probabilities, so an entity whose
+walkable paths the question does not ask for still scores low against another sense of its mention.
 The best combinations are walked on the graph (:mod:`.retrieval`) until enough of them reach
 answers; a combination that reaches nothing is dropped, which is how a wrong sense or a wrong
 mention loses to one the graph supports. Walked combinations get probabilities softmax(joint);
@@ -76,6 +81,7 @@ def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn
     m_idx = torch.tensor([r[0] for r in rows])
     kinds = torch.tensor([kind_of(kg, r[1]) for r in rows])
     path_logp = scorer.path_log_probs(qv[m_idx], kinds)  # (R, P)
+    path_logp = path_logp.masked_fill(~walkable_first_steps(kg, [r[1] for r in rows], model.paths), float("-inf"))
     type_probs = scorer.type_probs(qv[m_idx], kinds).numpy()  # (R, K)
     prior = (cfg.topic_weight * topic_logp[m_idx]
              + cfg.link_weight * torch.log(torch.tensor([max(r[2], 1e-3) for r in rows])))  # (R,)
@@ -88,6 +94,8 @@ def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn
     for flat in order:
         if len(combos) >= cfg.max_executions or tried >= 3 * cfg.max_executions:
             break
+        if not np.isfinite(float(joint[flat])):
+            break  # sorted: only unwalkable paths are left
         r, j = divmod(flat, k)
         mention, entity, _ = rows[r]
         path = int(top_p[r, j])
@@ -129,6 +137,18 @@ def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn
         final = base + cfg.gnn_weight * gnn_scores(model, gnn_inputs, vectors[best_mention])
     return Reasoning(combos, candidates, base, final, type_mix, sub, gnn_inputs,
                      np.asarray(vectors[best_mention], dtype=np.float32))
+
+
+def walkable_first_steps(kg, entities: list[int], paths) -> torch.Tensor:
+    """(R, P) bool: whether path p's first step (relation, direction) has an edge at entity r."""
+    first = torch.tensor([p.symbols()[0] if len(p) else -1 for p in paths])  # (P,)
+    out = torch.zeros(len(entities), len(paths), dtype=torch.bool)
+    for i, entity in enumerate(entities):
+        rows, forward = kg.walker.edge_rows(np.array([entity], dtype=np.int64), "both")
+        relations = np.asarray(kg.walker.triples[rows][:, 1], dtype=np.int64) if len(rows) else np.zeros(0, np.int64)
+        symbols = np.unique(2 * relations + (~forward).astype(np.int64))  # RelationPath's symbol convention
+        out[i] = torch.from_numpy(np.isin(first.numpy(), symbols))
+    return out
 
 
 def gnn_scores(model, inputs: GNNInputs, question: np.ndarray) -> np.ndarray:
