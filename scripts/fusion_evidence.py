@@ -149,18 +149,31 @@ def stage_probe(args) -> None:
     print(markdown_report(report))
 
 
+def mlm_only(model, batch) -> dict[str, torch.Tensor]:
+    """The MLM objective's loss and accuracy alone (a run's other objectives, e.g. ``el``, need
+    entity inputs that the ablated batches lack)."""
+    from kgnlu.fusion.alignment import EntityInputs
+
+    inputs = {k: batch[k] for k in ("attention_mask", "token_type_ids") if k in batch}
+    if "entity_ids" in batch and getattr(model.encoder, "accepts_entities", False):
+        inputs["entities"] = EntityInputs.from_batch(batch)
+    parts = model.objectives["mlm"](batch, model.encoder(batch["input_ids"], **inputs))
+    return {"mlm_loss": parts["loss"], "mlm_accuracy": parts["accuracy"]}
+
+
 def stage_mlm_eval(args) -> None:
     """Masked-LM loss on linked text no run trained on (the corpus's last records), per source:
     the fused run with its entity inputs, the same run without them, and the control — same masks."""
     from kgnlu.fusion.corpus import read_linked
     from kgnlu.fusion.data import FusionCollator, pack_records
-    from kgnlu.fusion.pretrain import entity_rows, load_pretraining_model
+    from kgnlu.fusion.pretrain import entity_rows, load_pretraining_model, slot_helpers
 
     records = list(read_linked(CORPUS))
     tail = records[-args.mlm_records:]  # runs read the corpus from the start: 300 steps used the first ~20k
     models = {name: load_pretraining_model(run) for name, run in RUNS.items()}
     _, tokenizer, spec = models["fused"]
-    collate = FusionCollator(tokenizer, entity_rows(graph()), spec.data)
+    kg = graph()
+    collate = FusionCollator(tokenizer, entity_rows(kg), spec.data, *slot_helpers(kg, tokenizer, spec.data))
     results = {}
     for source in ("geonames", "wordnet"):
         chosen = [r for r in tail if r["source"] == source]
@@ -170,8 +183,9 @@ def stage_mlm_eval(args) -> None:
             batch = collate(items[lo:lo + 16])
             plain = {k: v for k, v in batch.items() if not k.startswith("entity_")}
             with torch.no_grad():
-                outputs = {"fused": models["fused"][0](**batch), "fused (no entities)": models["fused"][0](**plain),
-                           "control": models["control"][0](**plain)}
+                outputs = {"fused": mlm_only(models["fused"][0], batch),
+                           "fused (no entities)": mlm_only(models["fused"][0], plain),
+                           "control": mlm_only(models["control"][0], plain)}
             masked = int((batch["labels"] != -100).sum())
             for name, out in outputs.items():
                 total = sums.setdefault(name, [0.0, 0.0, 0])
@@ -252,7 +266,7 @@ def stage_slot_check(args) -> None:
         text = fill(relation_by_name(fact.relation).templates[0], fact.subject_label, pieces)
         links = [link for link in linker.link(text) if "[MASK]" not in text[link.start:link.end]]
         tokens, entities = aligner([text], [links])
-        entities = add_slots(entities, mask_runs(tokens.input_ids, tokenizer.mask_id), hood)
+        entities, _ = add_slots(entities, mask_runs(tokens.input_ids, tokenizer.mask_id), hood)
         row["facts"] += 1
         if not bool(entities.entity_mask[0].any()):
             continue

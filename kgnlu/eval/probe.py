@@ -61,9 +61,12 @@ class ClozeScorer:
     """Log-probabilities at the [MASK] positions of sentences, from a PretrainingModel's MLM head."""
 
     def __init__(self, model, tokenizer, linker=None, entity_row: Callable[[str], int | None] | None = None,
-                 max_length: int = 64, max_entities: int = 16, max_candidates: int = 8, neighbourhood=None):
+                 max_length: int = 64, max_entities: int = 16, max_candidates: int = 8, neighbourhood=None,
+                 label_pieces=None):
         """``neighbourhood``: a :class:`kgnlu.fusion.slots.GraphNeighbourhood` turns each run of
-        [MASK] tokens into a graph slot (runs pretrained with ``graph_slots``)."""
+        [MASK] tokens into a graph slot (runs pretrained with ``graph_slots``); ``label_pieces``
+        (:class:`kgnlu.fusion.slot_copy.LabelPieces`) gives the slot candidates' names to an MLM
+        that copies them (``slot_pieces``)."""
         if "mlm" not in getattr(model, "objectives", {}):
             raise ConfigError("the probe needs a model with an MLM head (a PretrainingModel trained with mlm)")
         if tokenizer.mask_id is None:
@@ -77,7 +80,7 @@ class ClozeScorer:
             if entity_row is None:
                 raise ConfigError("a fused probe needs entity_row (external id → entity-table row)")
             self.aligner = Aligner(tokenizer, entity_row, max_length, max_entities, max_candidates)
-        self.max_length, self.neighbourhood = max_length, neighbourhood
+        self.max_length, self.neighbourhood, self.label_pieces = max_length, neighbourhood, label_pieces
 
     def mask_log_probs(self, texts: Sequence[str]) -> list[torch.Tensor]:
         """Per text, (masks in it, V) log-softmax over the vocabulary at its [MASK] tokens, in order."""
@@ -85,21 +88,29 @@ class ClozeScorer:
             links = [[link for link in self.linker.link(text) if not _overlaps_mask(text, link.start, link.end)]
                      for text in texts]
             tokens, entities = self.aligner(texts, links)
+            extra = {}
             if self.neighbourhood is not None:
                 from kgnlu.fusion.slots import add_slots, mask_runs
 
-                entities = add_slots(entities, mask_runs(tokens.input_ids, self.tokenizer.mask_id), self.neighbourhood)
+                entities, slots = add_slots(entities, mask_runs(tokens.input_ids, self.tokenizer.mask_id),
+                                            self.neighbourhood)
+                if self.label_pieces is not None:
+                    from kgnlu.fusion.slot_copy import candidate_pieces
+
+                    extra["entity_candidate_pieces"] = candidate_pieces(
+                        entities.candidate_ids, entities.candidate_mask, slots, self.label_pieces,
+                        self.label_pieces.max_pieces)
             inputs = {"entities": entities}
         else:
             tokens = self.tokenizer.encode_batch(texts, max_length=self.max_length)
-            inputs = {}
+            inputs, extra = {}, {}
         ids = tokens.input_ids  # (B, S)
         masked = ids == self.tokenizer.mask_id
         with torch.inference_mode():
             output = self.model.encoder(ids, tokens.attention_mask, tokens.token_type_ids, **inputs)
             labels = torch.where(masked, ids, torch.full_like(ids, -100))
-            logits = self.head(output, labels).logits  # (M, V): masked positions, row-major
-        log_probs = torch.log_softmax(logits.float(), dim=-1)
+            batch = {"labels": labels, **extra, **(inputs["entities"].to_batch() if inputs else {})}
+            log_probs, _ = self.model.objectives["mlm"].log_probs(batch, output)  # (M, V): masked, row-major
         counts = masked.sum(1).tolist()
         return list(torch.split(log_probs, counts))
 
@@ -257,7 +268,7 @@ def probe_runs(runs: Sequence[str], facts: Sequence[ProbeFact], config: ProbeCon
         if ablate_entities and variants[0][1]:
             variants.append((f"{name} (no entities)", False))
         for label, with_entities in variants:
-            scorer_linker, rows, neighbourhood = None, None, None
+            scorer_linker, rows, neighbourhood, label_pieces = None, None, None, None
             if with_entities:
                 if graph is None:
                     from kgnlu.kg import KnowledgeGraph
@@ -268,14 +279,14 @@ def probe_runs(runs: Sequence[str], facts: Sequence[ProbeFact], config: ProbeCon
 
                     linker = EntityLinker.from_graph(graph, mode=linker_mode)
                 scorer_linker, rows = linker, entity_rows(graph)
-                if spec.data.graph_slots:
-                    from kgnlu.fusion.slots import GraphNeighbourhood
+                from kgnlu.fusion.pretrain import slot_helpers
 
-                    neighbourhood = GraphNeighbourhood(graph, spec.data.graph_slots)
+                neighbourhood, label_pieces = slot_helpers(graph, tokenizer, spec.data)
             data = spec.data if spec is not None else None
             scorer = ClozeScorer(model, tokenizer, scorer_linker, rows,
                                  max_entities=data.max_entities if data else 16,
-                                 max_candidates=data.max_candidates if data else 8, neighbourhood=neighbourhood)
+                                 max_candidates=data.max_candidates if data else 8, neighbourhood=neighbourhood,
+                                 label_pieces=label_pieces)
             with progress_bar(desc=f"probe {label}", unit="sentence") as bar:
                 models[label] = {"run": str(run), "entities": with_entities,
                                  **run_probe(scorer, facts, config, on_batch=bar.update)}

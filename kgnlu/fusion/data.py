@@ -52,6 +52,9 @@ class FusionDataConfig:
     # > 0: a masked mention becomes a graph slot (kgnlu.fusion.slots) with up to this many candidates,
     # the graph neighbours of the row's other entities, instead of being dropped; 0 = off
     graph_slots: int = 0
+    # > 0 (with graph_slots): batches carry each slot candidate's label wordpieces, up to this many
+    # (entity_candidate_pieces), for the MLM's copy mixture (objective_options: {mlm: {copy: true}})
+    slot_pieces: int = 0
     entities: bool = True  # False: the control run — same tokens and masks, no entity_* tensors
     pack: bool = True  # several records per sequence, up to max_length tokens
     shuffle_buffer: int = 2000  # packed sequences held for shuffling
@@ -60,8 +63,11 @@ class FusionDataConfig:
     def __post_init__(self) -> None:
         if self.max_length < 8 or self.max_entities < 1 or self.max_candidates < 1:
             raise ConfigError("fusion data needs max_length >= 8, max_entities >= 1, max_candidates >= 1")
-        if self.graph_slots < 0:
-            raise ConfigError(f"graph_slots must be >= 0 (0 = off), got {self.graph_slots}")
+        if self.graph_slots < 0 or self.slot_pieces < 0:
+            raise ConfigError(f"graph_slots and slot_pieces must be >= 0 (0 = off), got {self.graph_slots}, "
+                              f"{self.slot_pieces}")
+        if self.slot_pieces and not self.graph_slots:
+            raise ConfigError("slot_pieces copies names into graph slots: set graph_slots too")
         if self.shuffle_buffer < 1:
             raise ConfigError(f"shuffle_buffer must be >= 1, got {self.shuffle_buffer}")
 
@@ -131,13 +137,16 @@ class FusionCollator:
     """Packed sequences → the batch a :class:`PretrainingModel` with a KGEncoder trains on."""
 
     def __init__(self, tokenizer, entity_row: Mapping[str, int] | Callable[[str], int | None],
-                 config: FusionDataConfig | None = None, neighbourhood=None):
+                 config: FusionDataConfig | None = None, neighbourhood=None, label_pieces=None):
         """``neighbourhood``: a :class:`kgnlu.fusion.slots.GraphNeighbourhood`, needed when
-        ``config.graph_slots`` > 0 (entity rows must be the graph's indices)."""
+        ``config.graph_slots`` > 0 (entity rows must be the graph's indices); ``label_pieces``: a
+        :class:`kgnlu.fusion.slot_copy.LabelPieces`, needed when ``config.slot_pieces`` > 0."""
         self.config = config or FusionDataConfig()
         if self.config.graph_slots and self.config.entities and neighbourhood is None:
             raise ConfigError("fusion.data.graph_slots needs the graph: pass neighbourhood=GraphNeighbourhood(graph)")
-        self.neighbourhood = neighbourhood
+        if self.config.slot_pieces and self.config.entities and label_pieces is None:
+            raise ConfigError("fusion.data.slot_pieces needs label_pieces=LabelPieces(graph, tokenizer)")
+        self.neighbourhood, self.label_pieces = neighbourhood, label_pieces
         self.aligner = Aligner(tokenizer, entity_row, self.config.max_length, self.config.max_entities,
                                self.config.max_candidates)
         mask_id = tokenizer.mask_id
@@ -168,6 +177,12 @@ class FusionCollator:
             from kgnlu.fusion.slots import masked_mentions_to_slots
 
             entities, originals = masked_mentions_to_slots(entities, labels, self.neighbourhood)
+            if self.config.slot_pieces:
+                from kgnlu.fusion.slot_copy import candidate_pieces
+
+                originals["entity_candidate_pieces"] = candidate_pieces(
+                    entities.candidate_ids, entities.candidate_mask, originals["entity_slot_mask"],
+                    self.label_pieces, self.config.slot_pieces)
             return {**batch, **entities.to_batch(), **originals}
         if self.config.drop_masked_entities and entities.num_entities:
             entities = drop_masked(entities, labels)

@@ -138,14 +138,24 @@ def build_fusion_run(config, run_dir: Path):
     model = PretrainingModel(encoder, config.objectives, config.objective_options)
     data = from_dict(FusionDataConfig, {**_plain(spec.data), "entities": spec.fused}, "fusion.data")
     dataset = LinkedDataset(spec.corpus, tokenizer, data, limit=config.data.max_documents)
-    neighbourhood = None
-    if data.graph_slots and spec.fused:
+    neighbourhood, label_pieces = slot_helpers(graph, tokenizer, data) if spec.fused else (None, None)
+    loader = DataLoader(dataset, batch_size=config.data.batch_size, num_workers=config.data.num_workers,
+                        collate_fn=FusionCollator(tokenizer, entity_rows(graph), data, neighbourhood, label_pieces))
+    return model, loader, tokenizer
+
+
+def slot_helpers(graph, tokenizer, data: FusionDataConfig):
+    """(GraphNeighbourhood | None, LabelPieces | None) for the data config's graph slots."""
+    neighbourhood = label_pieces = None
+    if data.graph_slots:
         from kgnlu.fusion.slots import GraphNeighbourhood
 
         neighbourhood = GraphNeighbourhood(graph, data.graph_slots)
-    loader = DataLoader(dataset, batch_size=config.data.batch_size, num_workers=config.data.num_workers,
-                        collate_fn=FusionCollator(tokenizer, entity_rows(graph), data, neighbourhood))
-    return model, loader, tokenizer
+    if data.slot_pieces:
+        from kgnlu.fusion.slot_copy import LabelPieces
+
+        label_pieces = LabelPieces(graph, tokenizer, data.slot_pieces)
+    return neighbourhood, label_pieces
 
 
 def _plain(data: FusionDataConfig) -> dict:

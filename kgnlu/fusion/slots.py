@@ -142,9 +142,10 @@ def masked_mentions_to_slots(entities: EntityInputs, labels: torch.Tensor, neigh
 
 
 def add_slots(entities: EntityInputs, spans: Sequence[Sequence[tuple[int, int]]],
-              neighbourhood: GraphNeighbourhood) -> EntityInputs:
+              neighbourhood: GraphNeighbourhood) -> tuple[EntityInputs, torch.Tensor]:
     """Probing: append one graph slot per wordpiece span in ``spans`` (one list per row), its context
-    every linked entity of the row. A span whose context has no neighbours adds nothing."""
+    every linked entity of the row. A span whose context has no neighbours adds nothing.
+    Returns the inputs and the (B, M) mask of the slots added."""
     if len(spans) != entities.entity_ids.shape[0]:
         raise ConfigError(f"{len(spans)} slot lists for {entities.entity_ids.shape[0]} rows")
     per_row = []
@@ -157,13 +158,15 @@ def add_slots(entities: EntityInputs, spans: Sequence[Sequence[tuple[int, int]]]
     m = max((linked + len(slots) for linked, slots in per_row), default=0)
     widest = max((len(c) for _, slots in per_row for _, c in slots), default=0)
     out = _grow(entities, m, widest)
+    slot_mask = torch.zeros_like(out.entity_mask)
     for b, (linked, slots) in enumerate(per_row):
         # linked entities fill the first slots of a row (Aligner pads after them), so slots go after
         if linked and not bool(entities.entity_mask[b, :linked].all()):
             raise ConfigError("add_slots expects each row's linked entities first (as Aligner returns them)")
         for offset, (span, candidates) in enumerate(slots):
             _fill_slot(out, b, linked + offset, span, candidates)
-    return out
+            slot_mask[b, linked + offset] = True
+    return out, slot_mask
 
 
 def mask_runs(input_ids: torch.Tensor, mask_id: int) -> list[list[tuple[int, int]]]:

@@ -33,9 +33,10 @@ def setup(tmp_path_factory):
     return root, graph
 
 
-def config(root, graph, inject, name, slots: int = 0) -> PretrainConfig:
+def config(root, graph, inject, name, slots: int = 0, copy: bool = False) -> PretrainConfig:
     raw = {
         "name": name, "out_dir": str(root / name), "objectives": {"mlm": 1.0, **({"el": 1.0} if slots else {})},
+        "objective_options": {"mlm": {"copy": True}} if copy else {},
         "model": {"shape": "bert", "hidden_size": 32, "num_layers": 2, "num_heads": 4, "ffn_size": 64,
                   "max_positions": 64},
         "tokenizer": {"kind": "wordpiece", "vocab_size": 200, "min_frequency": 1},
@@ -43,6 +44,7 @@ def config(root, graph, inject, name, slots: int = 0) -> PretrainConfig:
         "fusion": {"corpus": str(root / "linked"), "graph": str(graph.path), "inject": inject, "init": "scratch",
                    "entity_table": str(root / "table.safetensors") if inject else None,
                    "data": {"max_length": 32, "max_entities": 4, "shuffle_buffer": 4, "graph_slots": slots,
+                            "slot_pieces": 3 if copy else 0,
                             "masking": {"rate": 0.15, "strategy": "entity"}}},
         "trainer": {"max_steps": 2, "lr": 1e-3, "log_every": 1, "tensorboard": False, "plot": False},
     }
@@ -139,9 +141,9 @@ def test_graph_slot_run_trains_el_on_hidden_entities_and_probes_with_slots(setup
     original = slots_module.add_slots
 
     def spy(entities, spans, neighbourhood):
-        out = original(entities, spans, neighbourhood)
+        out, added = original(entities, spans, neighbourhood)
         seen.append((spans, out))
-        return out
+        return out, added
 
     monkeypatch.setattr(slots_module, "add_slots", spy)
     report = probe_runs([str(root / "slots")], read_probe_facts(root / "linked"), ProbeConfig(templates=1),
@@ -149,6 +151,26 @@ def test_graph_slot_run_trains_el_on_hidden_entities_and_probes_with_slots(setup
     assert report["models"]["slots"]["facts"] > 0
     assert seen and all(len(row) == 1 for spans, _ in seen for row in spans)  # one answer slot per sentence
     assert any(out.entity_mask.sum() > 0 for _, out in seen)
+
+
+def test_copy_run_carries_candidate_names_and_probes_through_the_mixture(setup, monkeypatch):
+    root, graph = setup
+    monkeypatch.setenv("KGNLU_PROGRESS", "0")
+    cfg = config(root, graph, {1: "kar"}, "copy", slots=4, copy=True)
+    model, loader, tokenizer = build_fusion_run(cfg, root / "copy")
+    batch = next(b for b in loader if b["entity_slot_mask"].any())
+    pieces = batch["entity_candidate_pieces"]  # (B, M, C, 3)
+    named = (pieces >= 0).any(-1)  # (B, M, C)
+    assert named.any() and not (named & ~batch["entity_slot_mask"][..., None]).any()  # names only in slots
+    for b, m, c in named.nonzero().tolist():
+        label = graph.entity_label(int(batch["entity_candidate_ids"][b, m, c]))
+        ids = [i for i in pieces[b, m, c].tolist() if i >= 0]
+        assert ids == tokenizer.encode(label, add_special_tokens=False)
+    assert run_pretraining(cfg)["steps"] == 2
+    loaded, _, _ = load_pretraining_model(root / "copy")
+    assert loaded.objectives["mlm"].copy is not None
+    report = probe_runs([str(root / "copy")], read_probe_facts(root / "linked"), ProbeConfig(templates=1), graph=graph)
+    assert report["models"]["copy"]["facts"] > 0
 
 
 def test_control_run_through_the_cli(setup, capsys, monkeypatch, tmp_path):

@@ -92,7 +92,8 @@ def test_a_slot_with_no_graph_context_is_dropped(graph):
 def test_add_slots_appends_after_the_linked_entities(graph):
     hood = GraphNeighbourhood(graph, max_candidates=4)
     base = two_mentions(graph, "geo:nyc")
-    out = add_slots(base, [[(6, 8)]], hood)
+    out, added = add_slots(base, [[(6, 8)]], hood)
+    assert added.tolist() == [[False, False, True]]
     assert out.entity_ids.shape == (1, 3) and out.entity_mask.tolist() == [[True, True, True]]
     assert out.spans[0, 2].tolist() == [6, 8]
     chosen = out.candidate_ids[0, 2][out.candidate_mask[0, 2]].tolist()
@@ -101,7 +102,7 @@ def test_add_slots_appends_after_the_linked_entities(graph):
     assert set(chosen) == set(rows(graph, "geo:ny", "geo:texas", "geo:us"))
     assert torch.equal(out.entity_ids[:, :2], base.entity_ids)
     assert torch.equal(out.candidate_ids[:, :2, :1], base.candidate_ids)
-    assert not add_slots(base, [[]], hood).entity_mask[:, 2:].any()
+    assert not add_slots(base, [[]], hood)[0].entity_mask[:, 2:].any()
     with pytest.raises(ConfigError):
         add_slots(base, [[], []], hood)
 
