@@ -72,7 +72,7 @@ class ClozeScorer:
         if tokenizer.mask_id is None:
             raise ConfigError("the probe needs a tokenizer with a [MASK] token")
         self.model, self.tokenizer = model.eval(), tokenizer
-        self.head = model.objectives["mlm"].head
+        self.mlm = model.objectives["mlm"]  # log_probs: the MLM softmax, or its mixture with copying
         self.linker, self.aligner = linker, None
         if linker is not None:
             from kgnlu.fusion.alignment import Aligner
@@ -110,7 +110,7 @@ class ClozeScorer:
             output = self.model.encoder(ids, tokens.attention_mask, tokens.token_type_ids, **inputs)
             labels = torch.where(masked, ids, torch.full_like(ids, -100))
             batch = {"labels": labels, **extra, **(inputs["entities"].to_batch() if inputs else {})}
-            log_probs, _ = self.model.objectives["mlm"].log_probs(batch, output)  # (M, V): masked, row-major
+            log_probs, _ = self.mlm.log_probs(batch, output)  # (M, V): masked, row-major
         counts = masked.sum(1).tolist()
         return list(torch.split(log_probs, counts))
 

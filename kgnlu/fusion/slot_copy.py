@@ -96,7 +96,8 @@ class SlotCopy(nn.Module):
                                    .expand(-1, slot_pieces.shape[1], 1)).squeeze(-1)  # (K, C)
         copy = torch.zeros(len(rows), vocab, dtype=log_mlm.dtype, device=log_mlm.device)
         copy.scatter_add_(1, piece.clamp(min=0), weights * (piece >= 0))  # (K, V)
-        gate = torch.sigmoid(self.gate(hidden[b, t_idx[use]]).float()).squeeze(-1) * any_fit  # (K,)
+        # (K,); kept below 1 so the MLM's share never vanishes (a gold name outside the copy stays finite)
+        gate = torch.sigmoid(self.gate(hidden[b, t_idx[use]]).float()).squeeze(-1).clamp(max=1.0 - 1e-4) * any_fit
         mixed = torch.logaddexp(torch.log1p(-gate)[:, None] + log_mlm[rows],
                                 torch.log(gate[:, None] * copy + 1e-30))  # (K, V)
         out = log_mlm.clone()
