@@ -241,36 +241,32 @@ def stage_wsd(args) -> None:
 def stage_slot_check(args) -> None:
     """For a run trained with graph slots: on each held-out fact (first template), is the answer among
     the slot's graph candidates, and does KAR's ψ pick it (vs 1 / candidates by chance)?"""
-    from kgnlu.eval.probe import fill
+    from kgnlu.eval.probe import ClozeScorer, fill
     from kgnlu.eval.probe_data import relation_by_name
     from kgnlu.fusion.corpus import read_probe_facts
-    from kgnlu.fusion.pretrain import entity_rows, load_pretraining_model
-    from kgnlu.fusion.slots import GraphNeighbourhood, add_slots, mask_runs
+    from kgnlu.fusion.pretrain import entity_rows, load_pretraining_model, slot_helpers
     from kgnlu.kg.linker import EntityLinker
 
     model, tokenizer, spec = load_pretraining_model(RUNS["fused"])
     if not spec.data.graph_slots:
         raise SystemExit(f"{RUNS['fused']} was not trained with fusion.data.graph_slots")
     kg = graph()
-    linker = EntityLinker.from_graph(kg, mode="fast")
-    from kgnlu.fusion.alignment import Aligner
-
-    aligner = Aligner(tokenizer, entity_rows(kg), spec.data.max_length, spec.data.max_entities, spec.data.max_candidates)
-    hood = GraphNeighbourhood(kg, spec.data.graph_slots)
+    neighbourhood, label_pieces = slot_helpers(kg, tokenizer, spec.data)
+    scorer = ClozeScorer(model, tokenizer, EntityLinker.from_graph(kg, mode="fast"), entity_rows(kg),
+                         spec.data.max_length, spec.data.max_entities, spec.data.max_candidates,
+                         neighbourhood, label_pieces)  # the probe's own inputs
     counts: dict[str, dict[str, float]] = {}
     for fact in read_probe_facts(CORPUS):
         if fact.split != "heldout":
             continue
         row = counts.setdefault(fact.relation, {"facts": 0, "answer_among_candidates": 0, "picked": 0, "chance": 0.0})
         pieces = len(tokenizer.encode(fact.answer_label, add_special_tokens=False))
-        text = fill(relation_by_name(fact.relation).templates[0], fact.subject_label, pieces)
-        links = [link for link in linker.link(text) if "[MASK]" not in text[link.start:link.end]]
-        tokens, entities = aligner([text], [links])
-        entities, _ = add_slots(entities, mask_runs(tokens.input_ids, tokenizer.mask_id), hood)
+        tokens, entities, _, slots = scorer.prepare([fill(relation_by_name(fact.relation).templates[0],
+                                                          fact.subject_label, pieces)])
         row["facts"] += 1
-        if not bool(entities.entity_mask[0].any()):
+        if not bool(slots.any()):
             continue
-        slot = int(entities.entity_mask[0].sum()) - 1  # add_slots appends the slot last
+        slot = int(slots[0].nonzero()[0])
         candidates = entities.candidate_ids[0, slot][entities.candidate_mask[0, slot]].tolist()
         gold = kg.index_of(fact.answer)
         if gold not in candidates:

@@ -35,11 +35,15 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from kgnlu.errors import ConfigError
 from kgnlu.eval.probe_data import ProbeFact, guessable, relation_by_name
+
+if TYPE_CHECKING:
+    from kgnlu.fusion.alignment import EntityInputs
 
 MASK = "[MASK]"
 
@@ -82,34 +86,38 @@ class ClozeScorer:
             self.aligner = Aligner(tokenizer, entity_row, max_length, max_entities, max_candidates)
         self.max_length, self.neighbourhood, self.label_pieces = max_length, neighbourhood, label_pieces
 
+    def prepare(self, texts: Sequence[str]) -> tuple[Any, EntityInputs | None, dict[str, torch.Tensor],
+                                                    torch.Tensor | None]:
+        """Texts → (TokenBatch, entity inputs or None, extra batch entries, (B, M) mask of the graph
+        slots added or None): the linked, aligned (and slotted) inputs :meth:`mask_log_probs` scores."""
+        if self.aligner is None:
+            return self.tokenizer.encode_batch(texts, max_length=self.max_length), None, {}, None
+        links = [[link for link in self.linker.link(text) if not _overlaps_mask(text, link.start, link.end)]
+                 for text in texts]
+        tokens, entities = self.aligner(texts, links)
+        if self.neighbourhood is None:
+            return tokens, entities, {}, None
+        from kgnlu.fusion.slots import add_slots, mask_runs
+
+        entities, slots = add_slots(entities, mask_runs(tokens.input_ids, self.tokenizer.mask_id), self.neighbourhood)
+        extra = {}
+        if self.label_pieces is not None:
+            from kgnlu.fusion.slot_copy import candidate_pieces
+
+            extra["entity_candidate_pieces"] = candidate_pieces(entities.candidate_ids, entities.candidate_mask, slots,
+                                                                self.label_pieces, self.label_pieces.max_pieces)
+        return tokens, entities, extra, slots
+
     def mask_log_probs(self, texts: Sequence[str]) -> list[torch.Tensor]:
         """Per text, (masks in it, V) log-softmax over the vocabulary at its [MASK] tokens, in order."""
-        if self.aligner is not None:
-            links = [[link for link in self.linker.link(text) if not _overlaps_mask(text, link.start, link.end)]
-                     for text in texts]
-            tokens, entities = self.aligner(texts, links)
-            extra = {}
-            if self.neighbourhood is not None:
-                from kgnlu.fusion.slots import add_slots, mask_runs
-
-                entities, slots = add_slots(entities, mask_runs(tokens.input_ids, self.tokenizer.mask_id),
-                                            self.neighbourhood)
-                if self.label_pieces is not None:
-                    from kgnlu.fusion.slot_copy import candidate_pieces
-
-                    extra["entity_candidate_pieces"] = candidate_pieces(
-                        entities.candidate_ids, entities.candidate_mask, slots, self.label_pieces,
-                        self.label_pieces.max_pieces)
-            inputs = {"entities": entities}
-        else:
-            tokens = self.tokenizer.encode_batch(texts, max_length=self.max_length)
-            inputs, extra = {}, {}
+        tokens, entities, extra, _ = self.prepare(texts)
+        inputs = {} if entities is None else {"entities": entities}
         ids = tokens.input_ids  # (B, S)
         masked = ids == self.tokenizer.mask_id
         with torch.inference_mode():
             output = self.model.encoder(ids, tokens.attention_mask, tokens.token_type_ids, **inputs)
             labels = torch.where(masked, ids, torch.full_like(ids, -100))
-            batch = {"labels": labels, **extra, **(inputs["entities"].to_batch() if inputs else {})}
+            batch = {"labels": labels, **extra, **(entities.to_batch() if entities is not None else {})}
             log_probs, _ = self.mlm.log_probs(batch, output)  # (M, V): masked, row-major
         counts = masked.sum(1).tolist()
         return list(torch.split(log_probs, counts))

@@ -25,7 +25,7 @@ from kgnlu.errors import ConfigError
 from kgnlu.io import atomic_write
 
 
-def label_embeddings(labels: Sequence[str], tokenizer, word_embeddings: torch.Tensor, batch_size: int = 4096,
+def label_embeddings(labels: Sequence[str], tokenizer, word_embeddings: torch.Tensor,
                      max_pieces: int = 16) -> torch.Tensor:
     """(E, H): per label, the mean of ``word_embeddings`` (V, H) over its first ``max_pieces``
     wordpieces (no special tokens); zeros for a label with none."""
@@ -33,12 +33,10 @@ def label_embeddings(labels: Sequence[str], tokenizer, word_embeddings: torch.Te
         raise ConfigError(f"word_embeddings must be (V, H), got {tuple(word_embeddings.shape)}")
     weight = word_embeddings.detach().float()
     out = torch.zeros(len(labels), weight.shape[1])
-    for lo in range(0, len(labels), batch_size):
-        chunk = labels[lo:lo + batch_size]
-        for i, text in enumerate(chunk):
-            ids = tokenizer.encode(text, add_special_tokens=False)[:max_pieces]
-            if ids:
-                out[lo + i] = weight[torch.tensor(ids)].mean(0)
+    for i, text in enumerate(labels):
+        ids = tokenizer.encode(text, add_special_tokens=False)[:max_pieces]
+        if ids:
+            out[i] = weight[torch.tensor(ids)].mean(0)
     return out
 
 

@@ -37,7 +37,7 @@ class QAConfig:
     # WordNet rewordings per training template (kgnlu.qa.lexical), also fed to the topic head; 0 = none.
     # On templates held out of training (train_qa(holdout_templates=True), 3 members) path accuracy
     # 0.562 → 0.573 with 4. On the default graph's paraphrase_test (consulted while developing it),
-    # with the reasoner's walkable-first-step rule: hits@1 0.738 → 0.793, hits@5 0.895 → 0.891; it
+    # with the reasoner's walkable-first-step rule: hits@1 0.738 → 0.795, hits@5 0.895 → 0.892; it
     # fixes lexical-gap templates ("seats of government", "nation"). Training takes about 2×
     lexical_variants: int = 8
     lexical_rate: float = 0.5  # share of a template's content words swapped in each rewording

@@ -173,6 +173,29 @@ def test_copy_run_carries_candidate_names_and_probes_through_the_mixture(setup, 
     assert report["models"]["copy"]["facts"] > 0
 
 
+def test_probe_of_a_copy_run_slots_the_answer_and_mixes_in_candidate_names(setup, monkeypatch):
+    root, graph = setup
+    monkeypatch.setenv("KGNLU_PROGRESS", "0")
+    from kgnlu.eval.probe import ClozeScorer
+    from kgnlu.fusion.pretrain import slot_helpers
+    from kgnlu.kg.linker import EntityLinker
+
+    run_pretraining(config(root, graph, {1: "kar"}, "copy-probe", slots=4, copy=True))
+    model, tokenizer, spec = load_pretraining_model(root / "copy-probe")
+    neighbourhood, label_pieces = slot_helpers(graph, tokenizer, spec.data)
+    args = (model, tokenizer, EntityLinker.from_graph(graph, mode="fast", save=False), entity_rows(graph),
+            spec.data.max_length, spec.data.max_entities, spec.data.max_candidates, neighbourhood)
+    with_names, without_names = ClozeScorer(*args, label_pieces), ClozeScorer(*args, None)
+    text = "The city of Paris, Texas is located in [MASK]."
+    tokens, entities, extra, slots = with_names.prepare([text])
+    assert slots.sum() == 1  # the answer slot, after the linked mentions
+    slot = int(slots[0].nonzero()[0])
+    start, end = entities.spans[0, slot].tolist()
+    assert (tokens.input_ids[0, start:end] == tokenizer.mask_id).all()
+    assert (extra["entity_candidate_pieces"][0, slot] >= 0).any()
+    assert not torch.allclose(with_names.mask_log_probs([text])[0], without_names.mask_log_probs([text])[0])
+
+
 def test_control_run_through_the_cli(setup, capsys, monkeypatch, tmp_path):
     root, graph = setup
     monkeypatch.setenv("KGNLU_PROGRESS", "0")

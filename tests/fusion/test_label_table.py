@@ -23,7 +23,7 @@ class SplitTokenizer:
 
 def test_label_embedding_is_the_mean_of_its_word_rows():
     words = torch.arange(8.0).reshape(4, 2)  # rows (0, 1), (2, 3), (4, 5), (6, 7)
-    table = label_embeddings(["New York City", "Paris", "", "Zzz"], SplitTokenizer(), words, batch_size=3)
+    table = label_embeddings(["New York City", "Paris", "", "Zzz"], SplitTokenizer(), words)
     assert table.shape == (4, 2)
     assert table[0].tolist() == [2.0, 3.0]  # mean of rows 0, 1, 2
     assert table[1].tolist() == [6.0, 7.0]
