@@ -140,6 +140,10 @@ def train(
         help="A saved kgnlu/HF encoder folder to embed questions with (default: the packaged MiniLM).")] = None,
     tokenizer: Annotated[Path | None, typer.Option(
         help="Its tokenizer folder (default: the encoder folder).")] = None,
+    holdout_templates: Annotated[bool, typer.Option(
+        help="Train without the last training template of every path and report how the model does on "
+             "those questions (report's holdout_templates): a paraphrase check for choosing settings "
+             "that never reads the test splits.")] = False,
 ) -> None:
     """Train a KGQA model (relation-path scorer, typing and topic heads, subgraph GNN).
 
@@ -163,7 +167,7 @@ def train(
         enc, tok = Encoder.from_pretrained(encoder), Tokenizer.load(tokenizer or encoder)
     qa = KGQA(kg, encoder=enc, tokenizer=tok, config=cfg)
     log = (lambda s: print(s, file=sys.stderr)) if as_json else print
-    report = qa.fit(data, out=out, log=log)
+    report = qa.fit(data, out=out, log=log, holdout_templates=holdout_templates)
     if as_json:
         print(json.dumps(report))
     else:

@@ -92,12 +92,14 @@ class KGQA:
         return save_model(self.model, folder, self.kg, self.encoder_spec, self.encoder, self.tokenizer, extra)
 
     # ------------------------------------------------------------------ training
-    def fit(self, data_dir: str | Path, out: str | Path | None = None, *, log=print) -> dict:
+    def fit(self, data_dir: str | Path, out: str | Path | None = None, *, log=print,
+            holdout_templates: bool = False) -> dict:
         """Train on ``data_dir/{train,dev}.jsonl`` (``kgnlu data make-qa``); saves to ``out`` when
-        given. Returns the training report (dev hits@1 per hop, seconds, ...)."""
+        given. Returns the training report (dev hits@1 per hop, seconds, ...). ``holdout_templates``:
+        train without one template per path and report on its questions (for choosing settings)."""
         from kgnlu.qa.train import train_qa
 
-        self.model, report = train_qa(self, Path(data_dir), self.config, log=log)
+        self.model, report = train_qa(self, Path(data_dir), self.config, log=log, holdout_templates=holdout_templates)
         if out is not None:
             self.save(out, extra={"training": report})
         return report
@@ -120,17 +122,23 @@ class KGQA:
         return out
 
     def prepare(self, texts: Sequence[str]) -> tuple[list[list[TopicMention]], list[np.ndarray]]:
-        """Link every text and embed each mention's masked question (one encoder batch)."""
+        """Link every text and embed each mention's masked question (one encoder batch); with
+        ``topic_surface`` each mention's own text too (its ``surface_vector``)."""
         cfg = self.config
         mentions = [topic_mentions(self.kg, links, cfg.max_mentions, cfg.max_candidates)
                     for links in self.linker.link_batch(texts)]
         masked = [mask_span(t, m.start, m.end, cfg.placeholder) for t, ms in zip(texts, mentions, strict=True)
                   for m in ms]
-        flat = self.questions.encode(masked)
+        surfaces = [m.surface for ms in mentions for m in ms] if cfg.topic_surface else []
+        flat = self.questions.encode(masked + list(dict.fromkeys(surfaces)))
+        surface_row = {s: len(masked) + i for i, s in enumerate(dict.fromkeys(surfaces))}
         vectors, at = [], 0
         for ms in mentions:
             vectors.append(flat[at: at + len(ms)])
             at += len(ms)
+            for m in ms:
+                if cfg.topic_surface:
+                    m.surface_vector = flat[surface_row[m.surface]]
         return mentions, vectors
 
     def _answers(self, text: str, mentions: list[TopicMention], r: Reasoning, k: int) -> AnswerList:

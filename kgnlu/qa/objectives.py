@@ -27,10 +27,10 @@ class PathObjective(nn.Module):
 
     def forward(self, question: torch.Tensor, topic_kind: torch.Tensor, path: torch.Tensor,
                 answer_kinds: torch.Tensor, topic_question: torch.Tensor | None = None,
-                topic_link: torch.Tensor | None = None, topic_label: torch.Tensor | None = None
-                ) -> dict[str, torch.Tensor]:
+                topic_link: torch.Tensor | None = None, topic_label: torch.Tensor | None = None,
+                topic_surface: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """question (B, Hq); topic_kind (B,); path (B,) gold path index; answer_kinds (B, K) the
-        gold answers' kind distribution; topic_* (T, Hq), (T,), (T,) float 0/1 for mentions."""
+        gold answers' kind distribution; topic_* (T, Hq), (T,), (T,) float 0/1, (T, Hq) for mentions."""
         scorer = self.scorer
         features = scorer.question_features(question, topic_kind)
         logits = scorer.path_logits(features)
@@ -40,7 +40,7 @@ class PathObjective(nn.Module):
                "path_accuracy": (logits.argmax(-1) == path).float().mean().detach()}
         loss = path_loss + self.type_weight * type_loss
         if topic_question is not None and len(topic_question):
-            topic_logits = scorer.topic_logits(topic_question, link_features(topic_link))
+            topic_logits = scorer.topic_logits(topic_question, link_features(topic_link), topic_surface)
             topic_loss = F.binary_cross_entropy_with_logits(topic_logits, topic_label)
             loss = loss + self.topic_weight * topic_loss
             out["topic_loss"] = topic_loss

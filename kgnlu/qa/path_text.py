@@ -8,8 +8,9 @@ wordings, and generated descriptions double as extra training questions (templat
 augmentation). Relations without a hand-written phrase fall back to their graph label
 ("the attribute of X" / "what has X as its attribute").
 
-The phrases describe what a relation means; they were not copied from the QA data's templates
-(train or held-out), so held-out wordings stay unseen.
+The phrases describe what a relation means, not how the QA data's templates word it: none shares a
+five-word run with a held-out (paraphrase-test) template (tests/qa/test_retrieval.py checks), so
+held-out wordings stay unseen.
 """
 
 from __future__ import annotations
@@ -28,30 +29,30 @@ _PHRASES: dict[tuple[str, bool], tuple[str, ...]] = {
                                "the places that are in {x}"),
     ("gnrel:capital", True): ("the capital of {x}", "the capital city of {x}", "the city that is the capital of {x}"),
     ("gnrel:capital", False): ("the country whose capital is {x}", "the country with capital city {x}",
-                               "the country that has {x} as capital"),
+                               "the country for which {x} serves as capital"),
     ("gnrel:continent", True): ("the continent of {x}", "the continent where {x} is", "the continent {x} is on"),
     ("gnrel:continent", False): ("the countries on the continent {x}", "the countries located in {x}"),
     ("gnrel:neighbour", True): ("the countries bordering {x}", "the neighbouring countries of {x}",
                                 "the countries next to {x}", "the neighbours of {x}"),
     ("gnrel:neighbour", False): ("the countries bordering {x}", "the neighbouring countries of {x}"),
-    ("gnrel:us_state", True): ("the US state of {x}", "the American state where {x} is located"),
+    ("gnrel:us_state", True): ("the US state of {x}", "the state of the USA containing {x}"),
     ("gnrel:us_state", False): ("the cities in the US state {x}",),
-    ("wnrel:hypernym", True): ("the hypernym of {x}", "the broader class of {x}",
-                               "the general kind of thing {x} is", "the category {x} falls in"),
+    ("wnrel:hypernym", True): ("the hypernym of {x}", "the superordinate category of {x}",
+                               "the more general concept covering {x}", "the category {x} falls in"),
     ("wnrel:hypernym", False): ("the hyponyms of {x}", "the specific kinds of {x}", "the types of {x}"),
     ("wnrel:hyponym", True): ("the hyponyms of {x}", "the specific kinds of {x}", "the types of {x}"),
-    ("wnrel:hyponym", False): ("the hypernym of {x}", "the broader class of {x}",
-                               "the general kind of thing {x} is"),
+    ("wnrel:hyponym", False): ("the hypernym of {x}", "the superordinate category of {x}",
+                               "the more general concept covering {x}"),
     ("wnrel:instance_hypernym", True): ("the class {x} is an instance of", "the type of which {x} is an example"),
     ("wnrel:instance_hypernym", False): ("the instances of {x}", "the individual examples of {x}"),
     ("wnrel:instance_hyponym", True): ("the instances of {x}", "the individual examples of {x}"),
     ("wnrel:instance_hyponym", False): ("the class {x} is an instance of",),
-    ("wnrel:part_holonym", True): ("the whole that {x} is part of", "the thing having {x} as a part",
+    ("wnrel:part_holonym", True): ("the whole that {x} is part of", "the object that includes {x} as a component",
                                    "the larger object including {x}"),
     ("wnrel:part_holonym", False): ("the parts of {x}", "the pieces of {x}"),
     ("wnrel:part_meronym", True): ("the parts of {x}", "the pieces of {x}", "the constituent parts of {x}"),
     ("wnrel:part_meronym", False): ("the whole that {x} is part of",),
-    ("wnrel:member_holonym", True): ("the group {x} is a member of", "the group that has {x} as a member",
+    ("wnrel:member_holonym", True): ("the group {x} is a member of", "the group with {x} among its members",
                                      "the collection {x} belongs to"),
     ("wnrel:member_holonym", False): ("the members of {x}",),
     ("wnrel:member_meronym", True): ("the members of {x}", "the things belonging to the group {x}"),

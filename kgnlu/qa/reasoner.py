@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from kgnlu.errors import QAError
 from kgnlu.qa.answer_types import kind_of
 from kgnlu.qa.gnn import NODE_FEATURES
 from kgnlu.qa.ppr import personalized_pagerank
@@ -76,7 +77,8 @@ def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn
         return empty_reasoning(scorer.num_kinds)
     qv = torch.from_numpy(np.asarray(vectors, dtype=np.float32))
     link = torch.tensor([m.score for m in mentions], dtype=torch.float32)
-    topic_logp = torch.log_softmax(scorer.topic_logits(qv, link_features(link)), dim=0)  # (M,)
+    topic_logp = torch.log_softmax(scorer.topic_logits(qv, link_features(link), surface_vectors(mentions, cfg)),
+                                   dim=0)  # (M,)
     rows = [(i, e, p) for i, m in enumerate(mentions) for e, p in m.candidates]
     m_idx = torch.tensor([r[0] for r in rows])
     kinds = torch.tensor([kind_of(kg, r[1]) for r in rows])
@@ -137,6 +139,15 @@ def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn
         final = base + cfg.gnn_weight * gnn_scores(model, gnn_inputs, vectors[best_mention])
     return Reasoning(combos, candidates, base, final, type_mix, sub, gnn_inputs,
                      np.asarray(vectors[best_mention], dtype=np.float32))
+
+
+def surface_vectors(mentions: list[TopicMention], cfg) -> torch.Tensor | None:
+    """(M, Hq) the mentions' own embeddings when the topic head reads them, else None."""
+    if not cfg.topic_surface:
+        return None
+    if any(m.surface_vector is None for m in mentions):
+        raise QAError("this QA model's topic head reads mention embeddings: build mentions with KGQA.prepare")
+    return torch.from_numpy(np.stack([m.surface_vector for m in mentions]).astype(np.float32))
 
 
 def walkable_first_steps(kg, entities: list[int], paths) -> torch.Tensor:

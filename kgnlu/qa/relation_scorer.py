@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from kgnlu.errors import QAError
 from kgnlu.qa.config import QAConfig
 from kgnlu.qa.paths import MAX_HOPS
 
@@ -39,7 +40,10 @@ class RelationPathScorer(nn.Module):
         self.path_bias = nn.Parameter(torch.zeros(paths.shape[0]))
         self.type_head = nn.Linear(hidden, num_kinds)
         # topic head: is this masked question (one per linked mention) the question's template?
-        self.topic_head = nn.Sequential(nn.Linear(question_dim + 2, 64), nn.GELU(), nn.Linear(64, 1))
+        # It reads the masked question, optionally the mention's own embedding, and the link score.
+        self.topic_surface = config.topic_surface
+        topic_in = question_dim * (2 if config.topic_surface else 1) + 2
+        self.topic_head = nn.Sequential(nn.Linear(topic_in, 64), nn.GELU(), nn.Linear(64, 1))
         self._cached_paths: torch.Tensor | None = None
 
     # ------------------------------------------------------------------ pieces
@@ -72,9 +76,16 @@ class RelationPathScorer(nn.Module):
         """(B, hidden) → (B, num_kinds): the expected kind of the answer."""
         return self.type_head(features)
 
-    def topic_logits(self, question: torch.Tensor, link_features: torch.Tensor) -> torch.Tensor:
-        """question (B, Hq) masked at one mention, link_features (B, 2) → (B,) topic logit."""
-        return self.topic_head(torch.cat([question, link_features], dim=-1)).squeeze(-1)
+    def topic_logits(self, question: torch.Tensor, link_features: torch.Tensor,
+                     surface: torch.Tensor | None = None) -> torch.Tensor:
+        """question (B, Hq) masked at one mention, link_features (B, 2), surface (B, Hq) the mention's
+        own embedding (needed when the head reads it) → (B,) topic logit."""
+        parts = [question, link_features]
+        if self.topic_surface:
+            if surface is None:
+                raise QAError("this topic head reads the mention's embedding: pass surface=")
+            parts.insert(1, surface)
+        return self.topic_head(torch.cat(parts, dim=-1)).squeeze(-1)
 
 
 class ScorerEnsemble(nn.Module):
@@ -120,8 +131,9 @@ class ScorerEnsemble(nn.Module):
         return torch.stack([torch.softmax(m.type_logits(m.question_features(question, topic_kind)), dim=-1)
                             for m in self.members]).mean(0)
 
-    def topic_logits(self, question: torch.Tensor, link_features: torch.Tensor) -> torch.Tensor:
-        return torch.stack([m.topic_logits(question, link_features) for m in self.members]).mean(0)
+    def topic_logits(self, question: torch.Tensor, link_features: torch.Tensor,
+                     surface: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.stack([m.topic_logits(question, link_features, surface) for m in self.members]).mean(0)
 
 
 def link_features(score: torch.Tensor) -> torch.Tensor:

@@ -77,6 +77,8 @@ def load_model(folder: str | Path, kg) -> tuple[QAModel, dict]:
                       f"{kg.path} ({have[:19]}…); load it with the graph it was trained on, or retrain "
                       "with `kgnlu qa train`")
     config = QAConfig.from_dict(meta["config"])
+    if "topic_surface" not in meta["config"]:
+        config.topic_surface = False  # saved before the topic head read mention embeddings
     paths = [RelationPath.from_symbols(s) for s in meta["paths"]]
     try:
         state = load_file(str(folder / WEIGHTS_FILE))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from kgnlu.kg.linker import Link
 
 
@@ -19,6 +21,7 @@ class TopicMention:
     surface: str
     score: float  # the linker's score of its best candidate
     candidates: list[tuple[int, float]]  # (internal entity id, p(entity | mention)), best first
+    surface_vector: np.ndarray | None = None  # float32 [Hq] the mention's own text, embedded (KGQA.prepare)
 
 
 def same_as_relation(kg) -> int | None:

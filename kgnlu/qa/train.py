@@ -187,8 +187,14 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
     report = {"train_questions": len(train), "augmented_questions": augmented, "dropped": dropped, "paths": len(paths),
               "path_scorer": path_metrics, "gnn": gnn_metrics}
     if held:
+        # the path alone (gold topic), then the whole pipeline (linking, topic choice, walks, GNN)
         report["holdout_templates"] = path_accuracy(qa, model, held)
-        log("qa: held-out-template path accuracy " + json.dumps(report["holdout_templates"]))
+        qa.model = model
+        sample = sample_evenly([r.example for r in held], 600, cfg.seed)
+        with_gnn, without = dev_hits(qa, sample)
+        report["holdout_templates"].update({"hits@1_with_gnn": with_gnn, "hits@1_without_gnn": without,
+                                            "hits@1_questions": len(sample)})
+        log("qa: held-out templates " + json.dumps(report["holdout_templates"]))
     dev_path = data_dir / "dev.jsonl"
     if dev_path.is_file():
         qa.model = model
@@ -317,18 +323,22 @@ def _reworded_questions(pool: list[Resolved], lexicon, cfg: QAConfig) -> list[tu
 
 
 def _topic_tensors(spans: list[tuple[int, int]], mentions, vectors) -> dict[str, torch.Tensor]:
-    """The topic head's data: each linked mention's masked question, its link score, and whether it
-    overlaps the question's topic span."""
-    qs, link, label = [], [], []
+    """The topic head's data: each linked mention's masked question, its own embedding (when
+    :meth:`KGQA.prepare` made one), its link score, and whether it overlaps the question's topic span."""
+    qs, surfaces, link, label = [], [], [], []
     for (s, e), ms, vs in zip(spans, mentions, vectors, strict=False):
         for m, v in zip(ms, vs, strict=True):
             qs.append(v)
+            surfaces.append(m.surface_vector)
             link.append(m.score)
             label.append(1.0 if m.start < e and s < m.end else 0.0)
     if not qs or len(set(label)) < 2:
         return {}
-    return {"question": torch.from_numpy(np.stack(qs)), "link": torch.tensor(link, dtype=torch.float32),
-            "label": torch.tensor(label)}
+    out = {"question": torch.from_numpy(np.stack(qs)), "link": torch.tensor(link, dtype=torch.float32),
+           "label": torch.tensor(label)}
+    if all(v is not None for v in surfaces):
+        out["surface"] = torch.from_numpy(np.stack(surfaces))
+    return out
 
 
 def _gnn_graphs(model, kg, pool: list[Resolved], mentions, vectors) -> list[dict[str, np.ndarray]]:

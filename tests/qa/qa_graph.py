@@ -170,15 +170,16 @@ def make_qa_data(out: Path) -> Path:
             if not answers:
                 continue
             split = "test" if i % 5 == 0 else "dev" if i % 7 == 3 else "train"
-            uses = [(split, t) for t in templates]
+            uses = [(split, t, f"{tid}/t{j}") for j, t in enumerate(templates)]
             if split == "test":
-                uses = [("test", templates[i % len(templates)]), ("paraphrase_test", paraphrases[0])]
-            for s, template in uses:
+                j = i % len(templates)
+                uses = [("test", templates[j], f"{tid}/t{j}"), ("paraphrase_test", paraphrases[0], f"{tid}/p0")]
+            for s, template, template_id in uses:
                 q = template.format(name)
                 start = q.index(name)
                 rows[s].append({"id": f"{s}-{len(rows[s])}", "question": q, "topic": ext(name),
                                 "topic_label": name, "topic_span": [start, start + len(name)],
-                                "hops": len(relations), "relations": relations, "template_id": tid,
+                                "hops": len(relations), "relations": relations, "template_id": template_id,
                                 "answers": answers, "answer_labels": [labels[a] for a in answers]})
     for s, items in rows.items():
         (out / f"{s}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in items), encoding="utf-8")

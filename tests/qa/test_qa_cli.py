@@ -84,6 +84,26 @@ def test_train_command_writes_a_model_that_answers(qa_graph, qa_data, tiny_text_
     assert obj["answers"][0]["entity"] == ext("Oceania")
 
 
+def test_train_command_holds_out_a_template_per_path_when_asked(qa_graph, qa_data, tiny_text_model, tmp_path,
+                                                                 capsys):
+    encoder, tokenizer = tiny_text_model
+    encoder.save_pretrained(tmp_path / "enc")
+    tokenizer.save(tmp_path / "tok")
+    common = ["--data", str(qa_data), "--encoder", str(tmp_path / "enc"), "--tokenizer", str(tmp_path / "tok"),
+              "--json", "qa.ensemble=1", "qa.epochs=2", "qa.batch_size=32", "qa.threads=1", "qa.topic_examples=50",
+              "qa.gnn_examples=20", "qa.lexical_variants=0"]
+    assert main(["qa", "train", str(qa_graph.path), "--out", str(tmp_path / "all"), *common]) == 0
+    full = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["qa", "train", str(qa_graph.path), "--out", str(tmp_path / "held"), "--holdout-templates",
+                 *common]) == 0
+    held = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    check = held["holdout_templates"]
+    assert "holdout_templates" not in full
+    assert full["train_questions"] == held["train_questions"] + check["questions"] and check["questions"] > 0
+    assert 0 < check["hits@1_questions"] <= check["questions"]
+    assert all(0.0 <= check[k] <= 1.0 for k in ("all", "hits@1_with_gnn", "hits@1_without_gnn"))
+
+
 def test_eval_command_reports_hits_per_hop_and_latency(trained, qa_graph, qa_data, capsys):
     _, _, model = trained
     args = ["qa", "eval", str(qa_graph.path), "--data", str(qa_data), "--model", str(model), "--split", "test",

@@ -149,6 +149,24 @@ def test_path_descriptions_fall_back_to_the_relation_label():
     assert backward == ["What is what has something as its orbits around?"]
 
 
+def test_path_phrases_copy_no_wording_of_the_paraphrase_test():
+    """The zero-shot path expert's phrases are written from the relations' meaning: none shares a
+    five-word run (topic slot included) with a held-out template, so paraphrase_test stays unseen."""
+    import re
+
+    from kgnlu.qa.data.templates import TEMPLATES
+    from kgnlu.qa.path_text import _PHRASES
+
+    def runs(text: str) -> set[tuple[str, ...]]:
+        words = re.findall(r"[a-z{}'-]+", text.replace("{topic}", "{x}").lower())
+        return {tuple(words[i:i + 5]) for i in range(len(words) - 4)}
+
+    held = set().union(*(runs(t) for p in TEMPLATES for t in p.heldout))
+    shared = {phrase: runs(phrase) & held for phrases in _PHRASES.values() for phrase in phrases}
+    assert not {p: s for p, s in shared.items() if s}
+    assert runs("the broader class of {x}") & held  # the check does see a copied phrase
+
+
 def test_holdout_split_keeps_a_template_for_every_path():
     from kgnlu.qa.dataset import QAExample
     from kgnlu.qa.train import Resolved, holdout_split
