@@ -66,6 +66,9 @@ class Budget:
     lr: float = 1e-3  # short runs of small models tolerate (and need) a high peak rate
     core_lr: float | None = None  # the core runs' peak rate (None = lr): the evidence uses ELECTRA-Small's
     # published 5e-4 (at 1e-3 and 600 steps ELECTRA's gloss vectors had collapsed to mean cosine 0.999)
+    electra_lr: float | None = None  # ELECTRA's own peak rate (None = core_lr): at 5e-4 with a 10% warmup
+    # its discriminator collapsed to the base rate within ~100 steps (gloss mean cosine 0.98); ELECTRA-Small's
+    # 5e-4 comes with 10,000 warmup steps and 8x our batch. At 1e-4 its loss stays below the base rate
     num_layers: int = 4  # ALBERT and ELECTRA configs have 6 layers; 4 matches bert-mini and fits the budget
     heldout: float = 0.05  # share of documents never trained on (NSP/SOP pairs, perplexity)
     document_limit: int | None = None  # first N documents of each corpus (quick runs)
@@ -134,6 +137,8 @@ def pretrain_config(spec: RunSpec, budget: Budget, data_root: Path, runs_root: P
 
 
 def run_lr(spec: RunSpec, budget: Budget) -> float:
+    if spec.name.startswith("electra") and budget.electra_lr:
+        return budget.electra_lr
     return (budget.core_lr or budget.lr) if spec.core else budget.lr
 
 
@@ -203,12 +208,14 @@ def main(argv: list[str] | None = None) -> int:
                         "(BERT gets ELECTRA's FLOPs; default: --steps)")
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate of the sweep and GPT-2")
     parser.add_argument("--core-lr", type=float, default=None, help="peak learning rate of the core runs")
+    parser.add_argument("--electra-lr", type=float, default=None, help="ELECTRA's peak learning rate "
+                        "(default: --core-lr)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (the machine is shared)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     os.environ.setdefault("KGNLU_PROGRESS", "0")
     budget = Budget().quick() if args.quick else Budget()
-    for name in ("steps", "core_steps", "lr", "core_lr"):
+    for name in ("steps", "core_steps", "lr", "core_lr", "electra_lr"):
         if getattr(args, name) is not None:
             setattr(budget, name, getattr(args, name))
     data_root = args.runs / "_data"

@@ -147,3 +147,17 @@ def test_a_finished_run_is_reused_only_when_steps_and_lr_match_the_plan(tmp_path
     finished(1e-3)
     module.pretrain(run, budget, data, runs)  # same steps, another lr: trained again
     assert trained == [5e-4, 5e-4]
+
+
+def test_electra_can_run_at_its_own_learning_rate(monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pretrain_evidence", ROOT / "scripts" / "pretrain_evidence.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "pretrain_evidence", module)
+    spec.loader.exec_module(module)
+    lrs = {r.name: module.run_lr(r, module.Budget(steps=5, core_steps=5, lr=1e-3, core_lr=5e-4, electra_lr=1e-4))
+           for r in module.plan(module.Budget(steps=5, core_steps=5))}
+    assert lrs["electra-small"] == 1e-4 and lrs["bert-mini"] == 5e-4 and lrs["albert-mini-all"] == 1e-3
+    default = module.Budget(steps=5, core_steps=5, core_lr=5e-4)
+    assert all(module.run_lr(r, default) == 5e-4 for r in module.plan(default) if r.core)  # unset: core_lr
