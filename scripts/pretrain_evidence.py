@@ -101,6 +101,7 @@ class RunSpec:
     steps: int = 0  # filled in by plan()
     overrides: list[str] = field(default_factory=list)
     core: bool = False  # a core run: core_steps and core_lr
+    lr_field: str | None = None  # a Budget field holding this run's own peak rate (used when set)
     tokenizer: str = "wordpiece"  # or "byte_bpe" (GPT-2)
 
 
@@ -108,7 +109,7 @@ def plan(budget: Budget) -> list[RunSpec]:
     """The runs, with BERT's steps set to spend ELECTRA's training FLOPs."""
     core = budget.core_steps or budget.steps
     runs = [RunSpec("electra-small", "electra-small.yaml", "wordnet", core, [f"model.num_layers={budget.num_layers}"],
-                    core=True),
+                    core=True, lr_field="electra_lr"),
             RunSpec("bert-mini", "bert-mini.yaml", "wordnet", core, core=True),  # steps reset below
             RunSpec("bert-mini-docs-nsp", "bert-mini.yaml", "linux_doc", core, core=True),
             RunSpec("bert-mini-docs-sop", "bert-mini-sop.yaml", "linux_doc", core, core=True),
@@ -137,8 +138,9 @@ def pretrain_config(spec: RunSpec, budget: Budget, data_root: Path, runs_root: P
 
 
 def run_lr(spec: RunSpec, budget: Budget) -> float:
-    if spec.name.startswith("electra") and budget.electra_lr:
-        return budget.electra_lr
+    own = getattr(budget, spec.lr_field) if spec.lr_field else None
+    if own:
+        return own
     return (budget.core_lr or budget.lr) if spec.core else budget.lr
 
 

@@ -116,15 +116,21 @@ def test_help() -> None:
     assert done.returncode == 0 and "--quick" in done.stdout and "--only" in done.stdout
 
 
-def test_a_finished_run_is_reused_only_when_steps_and_lr_match_the_plan(tmp_path: Path, monkeypatch) -> None:
+def load_evidence_script(monkeypatch):
+    """scripts/pretrain_evidence.py as a module (it is a script, not part of the package)."""
     import importlib.util
-
-    from kgnlu.config import save_config, to_dict
 
     spec = importlib.util.spec_from_file_location("pretrain_evidence", ROOT / "scripts" / "pretrain_evidence.py")
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "pretrain_evidence", module)  # dataclasses look their module up
     spec.loader.exec_module(module)
+    return module
+
+
+def test_a_finished_run_is_reused_only_when_steps_and_lr_match_the_plan(tmp_path: Path, monkeypatch) -> None:
+    from kgnlu.config import save_config, to_dict
+
+    module = load_evidence_script(monkeypatch)
     trained: list[float] = []
     monkeypatch.setattr(module, "run_pretraining", lambda config: trained.append(config.trainer.lr) or {"steps": 0})
     budget = module.Budget(steps=5, core_steps=5, core_lr=5e-4)
@@ -150,12 +156,7 @@ def test_a_finished_run_is_reused_only_when_steps_and_lr_match_the_plan(tmp_path
 
 
 def test_electra_can_run_at_its_own_learning_rate(monkeypatch):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("pretrain_evidence", ROOT / "scripts" / "pretrain_evidence.py")
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "pretrain_evidence", module)
-    spec.loader.exec_module(module)
+    module = load_evidence_script(monkeypatch)
     lrs = {r.name: module.run_lr(r, module.Budget(steps=5, core_steps=5, lr=1e-3, core_lr=5e-4, electra_lr=1e-4))
            for r in module.plan(module.Budget(steps=5, core_steps=5))}
     assert lrs["electra-small"] == 1e-4 and lrs["bert-mini"] == 5e-4 and lrs["albert-mini-all"] == 1e-3

@@ -129,16 +129,16 @@ class KGQA:
                     for links in self.linker.link_batch(texts)]
         masked = [mask_span(t, m.start, m.end, cfg.placeholder) for t, ms in zip(texts, mentions, strict=True)
                   for m in ms]
-        surfaces = [m.surface for ms in mentions for m in ms] if cfg.topic_surface else []
-        flat = self.questions.encode(masked + list(dict.fromkeys(surfaces)))
-        surface_row = {s: len(masked) + i for i, s in enumerate(dict.fromkeys(surfaces))}
+        # each distinct mention text once, after the masked questions, in the same encoder batch
+        surfaces = list(dict.fromkeys(m.surface for ms in mentions for m in ms)) if cfg.topic_surface else []
+        flat = self.questions.encode(masked + surfaces)
+        surface_row = {s: len(masked) + i for i, s in enumerate(surfaces)}
         vectors, at = [], 0
         for ms in mentions:
             vectors.append(flat[at: at + len(ms)])
             at += len(ms)
-            for m in ms:
-                if cfg.topic_surface:
-                    m.surface_vector = flat[surface_row[m.surface]]
+        for m in (m for ms in mentions for m in ms if m.surface in surface_row):
+            m.surface_vector = flat[surface_row[m.surface]]
         return mentions, vectors
 
     def _answers(self, text: str, mentions: list[TopicMention], r: Reasoning, k: int) -> AnswerList:
