@@ -27,6 +27,7 @@ from kgnlu.qa.answer import Answer, AnswerList, EvidencePath, EvidenceTriple
 from kgnlu.qa.config import QAConfig
 from kgnlu.qa.question import QuestionEncoder, clean_question, mask_span
 from kgnlu.qa.reasoner import Reasoning, reason
+from kgnlu.qa.step_counts import stated_steps
 from kgnlu.qa.topics import TopicMention, topic_mentions
 
 NO_ENTITY = "no entity in the question could be linked to the graph"
@@ -139,6 +140,8 @@ class KGQA:
             at += len(ms)
         for m in (m for ms in mentions for m in ms if m.surface in surface_row):
             m.surface_vector = flat[surface_row[m.surface]]
+        for m, text in zip((m for ms in mentions for m in ms), masked, strict=True):
+            m.stated_steps = stated_steps(text)  # read with the mention masked: "Two Sicilies" counts nothing
         return mentions, vectors
 
     def _answers(self, text: str, mentions: list[TopicMention], r: Reasoning, k: int) -> AnswerList:

@@ -68,4 +68,5 @@ class QAModel(nn.Module):
 
     def metadata(self) -> dict:
         return {"paths": [p.symbols() for p in self.paths], "relation_ids": self.relation_ids,
-                "kinds": self.kinds, "question_dim": self.question_dim}
+                "kinds": self.kinds, "question_dim": self.question_dim,
+                "step_counts": self.scorer.step_prior.to_dict()}

@@ -20,10 +20,12 @@ from kgnlu.qa.relation_scorer import RelationPathScorer, link_features
 class PathObjective(nn.Module):
     """Trains one member of the scorer ensemble."""
 
-    def __init__(self, scorer: RelationPathScorer, type_weight: float = 0.5, topic_weight: float = 0.5):
+    def __init__(self, scorer: RelationPathScorer, type_weight: float = 0.5, topic_weight: float = 0.5,
+                 label_smoothing: float = 0.0):
         super().__init__()
         self.scorer = scorer
         self.type_weight, self.topic_weight = type_weight, topic_weight
+        self.label_smoothing = label_smoothing
 
     def forward(self, question: torch.Tensor, topic_kind: torch.Tensor, path: torch.Tensor,
                 answer_kinds: torch.Tensor, topic_question: torch.Tensor | None = None,
@@ -34,7 +36,7 @@ class PathObjective(nn.Module):
         scorer = self.scorer
         features = scorer.question_features(question, topic_kind)
         logits = scorer.path_logits(features)
-        path_loss = F.cross_entropy(logits, path)
+        path_loss = F.cross_entropy(logits, path, label_smoothing=self.label_smoothing if self.training else 0.0)
         type_loss = -(answer_kinds * F.log_softmax(scorer.type_logits(features), dim=-1)).sum(-1).mean()
         out = {"path_loss": path_loss, "type_loss": type_loss,
                "path_accuracy": (logits.argmax(-1) == path).float().mean().detach()}

@@ -4,6 +4,9 @@ For every linked mention m (its masked question embedded as q_m) and candidate e
 
     joint(m, e, p) = w_topic · log p(m is the topic) + w_link · log p(e | m) + log p(p | q_m, kind(e))
 
+where p(p | q_m, kind(e)) already holds the zero-shot path expert and, when q_m states a step count
+("two levels up"), the step-count prior (:mod:`.step_counts`).
+
 Paths whose first step has no edge at the entity are never candidates (log p = -inf before the
 top-k per entity): an entity that is only an *instance* of a class ("Poe") has no hypernym edge,
 and spending its ``paths_per_topic`` walks on hypernym paths would hand the question to another
@@ -82,7 +85,8 @@ def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn
     rows = [(i, e, p) for i, m in enumerate(mentions) for e, p in m.candidates]
     m_idx = torch.tensor([r[0] for r in rows])
     kinds = torch.tensor([kind_of(kg, r[1]) for r in rows])
-    path_logp = scorer.path_log_probs(qv[m_idx], kinds)  # (R, P)
+    stated = torch.tensor([mentions[r[0]].stated_steps or 0 for r in rows])  # (R,) 0: no count stated
+    path_logp = scorer.path_log_probs(qv[m_idx], kinds, stated)  # (R, P)
     path_logp = path_logp.masked_fill(~walkable_first_steps(kg, [r[1] for r in rows], model.paths), float("-inf"))
     type_probs = scorer.type_probs(qv[m_idx], kinds).numpy()  # (R, K)
     prior = (cfg.topic_weight * topic_logp[m_idx]

@@ -15,6 +15,7 @@ from torch import nn
 from kgnlu.errors import QAError
 from kgnlu.qa.config import QAConfig
 from kgnlu.qa.paths import MAX_HOPS
+from kgnlu.qa.step_counts import StepCountPrior, longest_runs
 
 
 class RelationPathScorer(nn.Module):
@@ -106,21 +107,29 @@ class ScorerEnsemble(nn.Module):
         else:
             self.path_text = None
         self.path_text_scale = path_text_scale
+        # fitted by train_qa, saved in the model's metadata; empty (off) for models saved before it
+        self.step_prior = StepCountPrior()
+        self.register_buffer("path_runs", longest_runs(members[0].paths, members[0].num_symbols), persistent=False)
 
     @property
     def num_kinds(self) -> int:
         return self.members[0].num_kinds
 
-    def path_log_probs(self, question: torch.Tensor, topic_kind: torch.Tensor) -> torch.Tensor:
+    def path_log_probs(self, question: torch.Tensor, topic_kind: torch.Tensor,
+                       stated_steps: torch.Tensor | None = None) -> torch.Tensor:
         """(B, Hq), (B,) → (B, P) mean of the members' log-softmax over paths, times (product of
-        experts) the zero-shot expert softmax(scale · cos(question, path prototype)), renormalised.
-        The members learn the training wordings; the expert reads no training wording at all. It is
-        off by default (scale 0): see QAConfig.path_text_scale for what it did and did not improve."""
-        learned = torch.stack([torch.log_softmax(m.path_logits(m.question_features(question, topic_kind)), dim=-1)
-                               for m in self.members]).mean(0)
-        if self.path_text is None or not self.path_text_scale:
-            return learned
-        return torch.log_softmax(learned + self.path_text_scale * self.zero_shot(question), dim=-1)
+        experts) the zero-shot expert softmax(scale · cos(question, path prototype)) and, where
+        ``stated_steps`` (B,) long (0: none) gives a step count the question states, the step-count
+        prior (:mod:`kgnlu.qa.step_counts`); renormalised. The members learn the training wordings;
+        the expert reads no training wording at all (see QAConfig.path_text_scale)."""
+        out = torch.stack([torch.log_softmax(m.path_logits(m.question_features(question, topic_kind)), dim=-1)
+                           for m in self.members]).mean(0)
+        adjusted = False
+        if self.path_text is not None and self.path_text_scale:
+            out, adjusted = out + self.path_text_scale * self.zero_shot(question), True
+        if stated_steps is not None and self.step_prior.penalty and bool((stated_steps > 0).any()):
+            out, adjusted = out + self.step_prior.adjust(stated_steps, self.path_runs), True
+        return torch.log_softmax(out, dim=-1) if adjusted else out
 
     def zero_shot(self, question: torch.Tensor) -> torch.Tensor:
         """(B, Hq) unit rows → (B, P) cosine with every path's description prototype."""

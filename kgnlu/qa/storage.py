@@ -17,6 +17,7 @@ from kgnlu.io import atomic_directory
 from kgnlu.qa.config import QAConfig
 from kgnlu.qa.model import QAModel
 from kgnlu.qa.paths import RelationPath
+from kgnlu.qa.step_counts import StepCountPrior
 
 FORMAT, VERSION = "kgnlu-qa", 1
 CONFIG_FILE, WEIGHTS_FILE = "qa.json", "model.safetensors"
@@ -93,6 +94,7 @@ def load_model(folder: str | Path, kg) -> tuple[QAModel, dict]:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
         raise QAError(f"{folder / WEIGHTS_FILE} does not fit its {CONFIG_FILE}: {err}") from None
+    model.scorer.step_prior = StepCountPrior.from_dict(meta.get("step_counts"))  # absent: saved before it
     return model.eval(), meta
 
 

@@ -22,6 +22,7 @@ class TopicMention:
     score: float  # the linker's score of its best candidate
     candidates: list[tuple[int, float]]  # (internal entity id, p(entity | mention)), best first
     surface_vector: np.ndarray | None = None  # float32 [Hq] the mention's own text, embedded (KGQA.prepare)
+    stated_steps: int | None = None  # the step count its masked question states (KGQA.prepare; step_counts)
 
 
 def same_as_relation(kg) -> int | None:

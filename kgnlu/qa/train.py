@@ -36,6 +36,7 @@ from kgnlu.qa.objectives import GNNObjective, PathObjective
 from kgnlu.qa.paths import RelationPath
 from kgnlu.qa.question import mask_span
 from kgnlu.qa.reasoner import reason
+from kgnlu.qa.step_counts import StepCountPrior, stated_steps
 
 EXPERT_TOLERANCE = 0.01  # dev hits@1 the zero-shot path expert may cost (dev uses the training wordings)
 
@@ -117,6 +118,13 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
     row_of = {text: i for i, text in enumerate(unique)}
     vectors = torch.from_numpy(qa.questions.encode(unique))[torch.tensor([row_of[t] for t in masked])]
     log(f"qa: embedded {len(masked)} questions ({len(unique)} distinct texts) in {time.perf_counter() - t0:.0f}s")
+    if cfg.step_count_prior:
+        runs = model.scorer.path_runs.tolist()
+        model.scorer.step_prior = StepCountPrior.fit([stated_steps(t) for t in masked],
+                                                     [runs[model.path_index[r.path]] for r in train])
+        prior = model.scorer.step_prior
+        log(f"qa: {prior.total} training questions state a step count, {prior.agree} walk a path repeating "
+            f"a step that often → prior {prior.penalty:.1f} nats" + (" (off)" if not prior.penalty else ""))
     tensors = {
         "question": vectors,
         "topic_kind": torch.tensor([kind_of(kg, r.topic) for r in train]),
@@ -161,7 +169,7 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
                                         log_every=max(1, min(50, steps // 5)), checkpoint_every=0,
                                         keep_checkpoints=1, resume=False, device="cpu", seed=seed,
                                         tensorboard=False, plot=False)
-            objective = PathObjective(scorer)
+            objective = PathObjective(scorer, label_smoothing=cfg.label_smoothing)
             loss_start = _full_loss(objective, tensors)
             result = Trainer(objective, trainer_cfg, PathBatches(tensors, topic, cfg.batch_size, seed)).fit()
             members.append({**result.train_metrics, "loss_start": loss_start, **{
@@ -185,7 +193,8 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
             shutil.rmtree(work, ignore_errors=True)
 
     report = {"train_questions": len(train), "augmented_questions": augmented, "dropped": dropped, "paths": len(paths),
-              "path_scorer": path_metrics, "gnn": gnn_metrics}
+              "path_scorer": path_metrics, "gnn": gnn_metrics,
+              "step_counts": {**model.scorer.step_prior.to_dict(), "penalty": model.scorer.step_prior.penalty}}
     if held:
         # the path alone (gold topic), then the whole pipeline (linking, topic choice, walks, GNN)
         report["holdout_templates"] = path_accuracy(qa, model, held)
@@ -277,7 +286,8 @@ def path_accuracy(qa, model: QAModel, examples: list[Resolved]) -> dict[str, flo
     masked = [mask_span(r.example.question, *r.example.topic_span, cfg.placeholder) for r in examples]
     q = torch.from_numpy(qa.questions.encode(masked))
     kinds = torch.tensor([kind_of(qa.kg, r.topic) for r in examples])
-    pred = model.scorer.path_log_probs(q, kinds).argmax(-1).tolist()
+    stated = torch.tensor([stated_steps(t) or 0 for t in masked])
+    pred = model.scorer.path_log_probs(q, kinds, stated).argmax(-1).tolist()
     hit = np.array([model.path_index.get(r.path, -1) == p for r, p in zip(examples, pred, strict=True)])
     hops = np.array([len(r.path) for r in examples])
     out = {"all": round(float(hit.mean()), 4), "questions": len(examples)}

@@ -198,3 +198,27 @@ def test_zero_shot_expert_ranks_the_path_whose_description_matches():
     assert torch.allclose(mixed.exp().sum(-1), torch.ones(2))
     off = ScorerEnsemble([member], prototypes, 0.0).path_log_probs(question, kinds)
     assert torch.equal(off, learned)
+
+
+def test_path_loss_is_smoothed_only_while_training_and_smoothing_is_validated():
+    from kgnlu.errors import ConfigError
+    from kgnlu.qa.config import QAConfig
+    from kgnlu.qa.objectives import PathObjective
+    from kgnlu.qa.relation_scorer import RelationPathScorer
+
+    with pytest.raises(ConfigError, match="label_smoothing"):
+        QAConfig(label_smoothing=1.0)
+    torch.manual_seed(0)
+    cfg = QAConfig(hidden=8, kind_dim=2, ensemble=1, dropout=0.0)
+    table = torch.tensor([[0, 4, 4], [1, 4, 4], [0, 2, 4]])
+    scorer = RelationPathScorer(6, 4, table, torch.randn(4, 6), 2, cfg)
+    batch = {"question": torch.nn.functional.normalize(torch.randn(5, 6), dim=-1), "topic_kind": torch.zeros(5).long(),
+             "path": torch.tensor([0, 1, 2, 0, 1]), "answer_kinds": torch.full((5, 2), 0.5)}
+    plain, smoothed = PathObjective(scorer), PathObjective(scorer, label_smoothing=0.3)
+    logits = scorer.path_logits(scorer.question_features(batch["question"], batch["topic_kind"]))
+    uniform = -torch.log_softmax(logits, -1).mean(-1).mean()  # cross-entropy against the uniform target
+    ce = torch.nn.functional.cross_entropy(logits, batch["path"])
+    assert torch.allclose(plain(**batch)["path_loss"], ce)
+    assert torch.allclose(smoothed(**batch)["path_loss"], 0.7 * ce + 0.3 * uniform, atol=1e-6)
+    smoothed.eval()
+    assert torch.allclose(smoothed(**batch)["path_loss"], ce)  # reported losses stay comparable
