@@ -42,7 +42,7 @@ class QAConfig:
     path_text_scale: float = 30.0
     # step-count prior (kgnlu.qa.step_counts): a question stating a count ("two levels up",
     # "grandparent") favours paths repeating one step that often, as strongly as the training questions
-    # that state counts agree with it. False switches it off; models saved before it have none
+    # that state counts agree with it. False trains without one; models saved before it have none
     step_count_prior: bool = True
     path_text_limit: int = 48  # descriptions per path (phrase combinations × question frames)
     augment_repeat: int = 16  # each path description joins the training questions this many times

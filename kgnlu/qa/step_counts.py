@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import torch
 
+from kgnlu.errors import QAError
+
 MIN_QUESTIONS = 20  # fewer counted training questions than this: too little evidence, prior off
 
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
@@ -34,7 +36,7 @@ _TWICE_RE = re.compile(r"\b(twice|thrice)\b", re.IGNORECASE)
 
 
 def stated_steps(text: str) -> int | None:
-    """The repetition count ``text`` states (2-5), or None: none stated, or statements that disagree."""
+    """The repetition count ``text`` states (>= 2), or None: none stated, or statements that disagree."""
     counts = {_NUMBERS[m.group(1).lower()] for m in _COUNTED.finditer(text)}
     counts |= {2 + m.group(1).lower().count("great") for m in _KIN.finditer(text)}
     counts |= {_TWICE[m.group(1).lower()] for m in _TWICE_RE.finditer(text)}
@@ -80,5 +82,16 @@ class StepCountPrior:
         return {"agree": self.agree, "total": self.total}
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> StepCountPrior:
-        return cls(int(data["agree"]), int(data["total"])) if data else cls()
+    def from_dict(cls, data: dict | None, where: str = "qa.json") -> StepCountPrior:
+        """From :meth:`to_dict`'s form; None (a model saved before the prior) is an empty, off prior.
+        ``where`` names the file in the error a malformed entry raises."""
+        if data is None:
+            return cls()
+        try:
+            prior = cls(int(data["agree"]), int(data["total"]))
+        except (KeyError, TypeError, ValueError):
+            prior = None
+        if prior is None or not 0 <= prior.agree <= prior.total:
+            raise QAError(f"{where}: step_counts must be {{\"agree\": A, \"total\": T}} with 0 <= A <= T, got {data!r}; "
+                          "retrain the model or restore its qa.json")
+        return prior

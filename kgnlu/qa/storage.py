@@ -94,7 +94,8 @@ def load_model(folder: str | Path, kg) -> tuple[QAModel, dict]:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
         raise QAError(f"{folder / WEIGHTS_FILE} does not fit its {CONFIG_FILE}: {err}") from None
-    model.scorer.step_prior = StepCountPrior.from_dict(meta.get("step_counts"))  # absent: saved before it
+    # absent in models saved before the prior
+    model.scorer.step_prior = StepCountPrior.from_dict(meta.get("step_counts"), where=str(folder / CONFIG_FILE))
     return model.eval(), meta
 
 

@@ -10,6 +10,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kgnlu.errors import QAError
 from kgnlu.qa.step_counts import MIN_QUESTIONS, StepCountPrior, longest_runs, stated_steps
 
 
@@ -55,6 +56,9 @@ def test_prior_needs_evidence_and_agreement_then_gives_the_smoothed_log_odds():
     assert torch.allclose(adjust[1:], torch.tensor([[p, 0.0, p], [p, p, 0.0]]))
     assert StepCountPrior.from_dict(json.loads(json.dumps(prior.to_dict()))) == prior
     assert StepCountPrior.from_dict(None).penalty == 0.0
+    for bad in ({"agree": 5}, {"agree": 5, "total": 3}, {"agree": "x", "total": 3}, [1, 2]):
+        with pytest.raises(QAError, match="step_counts"):
+            StepCountPrior.from_dict(bad)
 
 
 def test_ensemble_moves_a_stated_count_onto_the_path_repeating_that_often():
@@ -103,3 +107,7 @@ def test_the_fitted_prior_is_saved_and_models_saved_before_it_load_without_one(t
     del meta["step_counts"]
     (folder / "qa.json").write_text(json.dumps(meta))
     assert load_model(folder, qa_graph)[0].scorer.step_prior.penalty == 0.0
+    meta["step_counts"] = {"agree": 3}
+    (folder / "qa.json").write_text(json.dumps(meta))
+    with pytest.raises(QAError, match=r"qa\.json: step_counts"):
+        load_model(folder, qa_graph)
