@@ -111,3 +111,22 @@ def test_the_fitted_prior_is_saved_and_models_saved_before_it_load_without_one(t
     (folder / "qa.json").write_text(json.dumps(meta))
     with pytest.raises(QAError, match=r"qa\.json: step_counts"):
         load_model(folder, qa_graph)
+
+
+def test_answering_hands_each_mention_s_stated_count_to_the_path_scorer(trained, monkeypatch):
+    # the fixture's paths never repeat a step, so the prior cannot change its answers: check the wiring
+    qa, _, _ = trained
+    scorer = qa.model.scorer
+    seen = []
+    original = scorer.path_log_probs
+
+    def recording(question, topic_kind, stated_steps=None):
+        seen.append(stated_steps)
+        return original(question, topic_kind, stated_steps)
+
+    monkeypatch.setattr(scorer, "path_log_probs", recording)
+    qa.answer("Going two levels up from Kyoto, what do you reach?")
+    qa.answer("Which continent is Kyoto in?")
+    assert len(seen) == 2 and seen[0] is not None and seen[1] is not None
+    assert len(seen[0]) and set(seen[0].tolist()) == {2}
+    assert len(seen[1]) and set(seen[1].tolist()) == {0}
