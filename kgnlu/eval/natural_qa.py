@@ -1,0 +1,130 @@
+"""Hand-written QA sets: questions people wrote, gold answers walked from the graph.
+
+A set is a JSON-lines file, one question a line, written by hand before anything was tuned on it:
+
+    {"id": "default-0001", "question": "What is the capital of France?", "topic_mention": "France",
+     "topic": "geonames:3017382", "relations": ["gnrel:capital"], "split": "test",
+     "family": "geonames:capital", "answers": [...], "answer_labels": [...]}
+
+``topic`` and ``relations`` (external ids, ``^-1`` walks a relation backwards, 1 to 3 steps) say
+what the question asks; the gold answers are every entity the path reaches from the topic, the
+topic itself excluded (MetaQA's convention), computed from the graph by :func:`gold_answers`.
+``answers`` / ``answer_labels`` are a snapshot written by ``scripts/natural_qa_gold.py`` for
+readers; evaluation recomputes them from the graph it runs on (:func:`load_examples`), and a data
+test checks that the snapshot still matches the default graph. ``split`` is ``dev`` or ``test``,
+fixed when the question was written: tune on dev, score test once per release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kgnlu.errors import QAError
+from kgnlu.qa.dataset import QAExample
+
+SETS_DIR = Path(__file__).with_name("natural")
+SPLITS = ("dev", "test")
+REQUIRED = ("id", "question", "topic_mention", "topic", "relations")
+MAX_FRONTIER = 200_000  # gold is walked exhaustively: only absurd intermediate sets are refused
+
+
+@dataclass(frozen=True)
+class NaturalQuestion:
+    id: str
+    question: str
+    topic_mention: str
+    topic: str
+    relations: tuple[str, ...]
+    split: str
+    family: str
+    record: dict  # the line as written (snapshot fields included)
+
+    @property
+    def topic_span(self) -> tuple[int, int]:
+        """Where ``topic_mention`` sits in the question (first case-insensitive occurrence)."""
+        at = self.question.lower().find(self.topic_mention.lower())
+        return at, at + len(self.topic_mention)
+
+
+def split_for(question_id: str, dev_share: float = 0.5) -> str:
+    """The split a question gets when it is written: a hash of its id, so it never moves."""
+    u = int.from_bytes(hashlib.sha256(question_id.encode()).digest()[:8], "big") / 2**64
+    return "dev" if u < dev_share else "test"
+
+
+def read_set(path: str | Path) -> list[NaturalQuestion]:
+    """Every question of a set file, validated (ids unique, mention inside the question, 1-3 steps)."""
+    from kgnlu.io import iter_json_lines
+
+    path = Path(path)
+    if not path.is_file():
+        raise QAError(f"{path}: no such question set")
+    out, seen = [], set()
+    for lineno, obj in iter_json_lines(path, "a JSON object per question"):
+        where = f"{path}:{lineno}"
+        missing = [k for k in REQUIRED if not obj.get(k)]
+        if missing:
+            raise QAError(f"{where}: missing {', '.join(missing)}")
+        relations = obj["relations"]
+        if not (isinstance(relations, list) and 1 <= len(relations) <= 3 and all(isinstance(r, str) for r in relations)):
+            raise QAError(f"{where}: relations must be a list of 1 to 3 relation ids")
+        split = obj.get("split") or split_for(obj["id"])
+        if split not in SPLITS:
+            raise QAError(f"{where}: split must be dev or test, got {split!r}")
+        if obj["id"] in seen:
+            raise QAError(f"{where}: duplicate id {obj['id']!r}")
+        seen.add(obj["id"])
+        q = NaturalQuestion(obj["id"], obj["question"], obj["topic_mention"], obj["topic"], tuple(relations),
+                            split, obj.get("family") or "/".join(relations), obj)
+        if q.topic_span[0] < 0:
+            raise QAError(f"{where}: topic_mention {q.topic_mention!r} is not in the question")
+        out.append(q)
+    return out
+
+
+def gold_answers(kg, question: NaturalQuestion) -> np.ndarray:
+    """int64 [a]: the entities ``question.relations`` reaches from its topic, the topic excluded."""
+    from kgnlu.qa.data.generate import answer_set
+    from kgnlu.qa.paths import RelationPath
+
+    topic = kg.index_of(question.topic)
+    if topic < 0:
+        raise QAError(f"question {question.id}: topic {question.topic} is not in graph {kg.name!r}")
+    path = RelationPath.parse(list(question.relations), kg)
+    answers = answer_set(kg, topic, path.steps, MAX_FRONTIER)
+    if answers is None:
+        raise QAError(f"question {question.id}: a step of its path reaches over {MAX_FRONTIER:,} entities")
+    return answers
+
+
+def with_twins(kg, answers: np.ndarray) -> np.ndarray:
+    """``answers`` and their ``owl:sameAs`` twins: WordNet's France and GeoNames' France are one
+    answer, whichever of the two a path reaches."""
+    same_as = kg.relation_names.get("owl:sameAs")
+    if same_as is None or not len(answers):
+        return answers
+    twins = [s.target if s.source == a else s.source for a in answers.tolist()
+             for s in kg.walker.neighbors(a, "both", [same_as])]
+    return np.unique(np.concatenate([answers, np.array(twins, dtype=np.int64)]))
+
+
+def load_examples(path: str | Path, kg, split: str | None = None) -> list[QAExample]:
+    """The set's questions (one split, or all) as QAExamples with gold walked on ``kg`` (sameAs twins
+    of a gold answer count as gold); a question whose path reaches nothing raises QAError (a set
+    must only hold answerable questions)."""
+    out = []
+    for q in read_set(path):
+        if split is not None and q.split != split:
+            continue
+        answers = gold_answers(kg, q)
+        if not len(answers):
+            raise QAError(f"{path}: question {q.id} has no answer in graph {kg.name!r}")
+        answers = with_twins(kg, answers)
+        out.append(QAExample(id=q.id, question=q.question, topic=q.topic, topic_span=q.topic_span,
+                             relations=q.relations, answers=tuple(kg.entity_id(a) for a in answers.tolist()),
+                             hops=len(q.relations), template_id=q.family))
+    return out
