@@ -247,3 +247,32 @@ def supersense(
             typer.echo(f"{name}: accuracy {r['accuracy']:.3f}  macro-F1 {r['macro_f1']:.3f}  (majority class "
                        f"{r['majority_baseline']:.3f}; {r['train_examples']} train / {r['test_examples']} test, "
                        f"{r['seconds']:.0f} s)")
+
+
+@app.command("choice")
+def choice(
+    graph: Annotated[Path, typer.Option(help="A graph with WordNet (e.g. ~/.cache/kgnlu/graphs/default).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for choice.json and choice.md.")] = Path("eval-choice"),
+    split: Annotated[list[str] | None, typer.Option(help="dev and/or test (default both); tune on dev only.")] = None,
+    method: Annotated[list[str] | None, typer.Option(help="kgnlu, lesk, minilm (repeatable; default all).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="A set in choice.jsonl's format (default: the packaged one).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
+) -> None:
+    """Commonsense multiple choice from WordNet: KGQA.choose (no trained model) vs Lesk and MiniLM baselines."""
+    from kgnlu.eval.choice import (
+        CHOICE_SET,
+        METHODS,
+        choosers,
+        evaluate_choices,
+        markdown_report,
+        read_choice_set,
+    )
+    from kgnlu.kg import KnowledgeGraph
+
+    items = read_choice_set(questions or CHOICE_SET, split or ["dev", "test"])
+    kg = KnowledgeGraph.load(graph.expanduser(), verify=False)
+    report = evaluate_choices(items, choosers(kg, method or list(METHODS)))
+    report["graph"] = str(graph)
+    md = markdown_report(report)
+    write_report(out, "choice", report, md)
+    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
