@@ -58,6 +58,14 @@ def family_graph(family_tsv, tmp_path_factory):
     return KnowledgeGraph.load(out)
 
 
+@pytest.fixture(scope="session")
+def people_graph(tmp_path_factory):
+    """An RDF graph without labels on most things, with classes and a sameAs pair (tests/qa/people_graph.py)."""
+    from tests.qa.people_graph import build_people_graph
+
+    return build_people_graph(tmp_path_factory.mktemp("people"))
+
+
 def assert_imports_without(modules: str, forbidden: tuple[str, ...]) -> None:
     """``import modules`` (comma-separated) in a fresh interpreter loads none of ``forbidden``."""
     import subprocess

@@ -70,9 +70,16 @@ def test_export_rejects_unknown_format(family_graph, tmp_path, bad):
     assert main(["graph", "export", str(family_graph.path), bad, "--out", str(tmp_path / "x")]) == 2
 
 
-def test_run_shows_summary_neighbourhood_and_links(family_graph, capsys):
+def test_run_shows_summary_neighbourhood_and_links(family_graph, capsys, tmp_path, monkeypatch):
+    import kgnlu.commands.run as run_command
+
+    # the bring-your-own-graph tour answers with MiniLM (tests/qa/test_zero_shot_minilm.py runs it);
+    # without the example file it says so and goes on. Nothing lands in the real $KGNLU_HOME
+    monkeypatch.setenv("KGNLU_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(run_command, "EXAMPLE_GRAPH", tmp_path / "missing.ttl")
     assert main(["run", "--graph", str(family_graph.path), "--entity", "alice"]) == 0
     out = capsys.readouterr().out
+    assert "missing.ttl is not here" in out
     assert "family:alice  alice" in out
     assert "alice --parent_of--> bob" in out
     assert "linking (fast mode)" in out

@@ -76,21 +76,80 @@ def qa(
     data: Annotated[Path | None, typer.Option(help="A make-qa data folder (with --model: run the model on it).")] = None,
     model: Annotated[Path | None, typer.Option(help="A trained KGQA model folder (kgnlu qa train).")] = None,
     graph: Annotated[Path | None, typer.Option(help="The graph for --model (default: the one it was trained on).")] = None,
-    split: Annotated[list[str] | None, typer.Option(help="Splits of a data folder (default test, paraphrase_test).")] = None,
-    limit: Annotated[int, typer.Option(help="Questions per split (0 = all).")] = 0,
+    split: Annotated[list[str] | None, typer.Option(help="Splits of a data folder (default test, paraphrase_dev).")] = None,
+    natural: Annotated[list[str] | None, typer.Option(
+        "--set", help="A hand-written set: default, software or university, as NAME (default model when it "
+                      "fits the set's graph, else zero-shot), NAME@zero-shot or NAME@MODEL_DIR. Repeatable.")] = None,
+    natural_split: Annotated[str, typer.Option(
+        help="Split of the hand-written sets: dev (tune on it) or test (score once per release).")] = "dev",
+    limit: Annotated[int, typer.Option(help="Questions per split of a data folder (0 = all).")] = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for qa.json, qa.md and qa_hits_by_hops.png.")] = Path("eval-qa"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
 ) -> None:
-    """KGQA: hits@1, hits@5 and MRR overall, per hop and per relation path; paraphrase split apart."""
+    """KGQA: hits@1, hits@5 and MRR overall, per hop and per relation path, on generated splits
+    (--data) and on the hand-written sets (--set), with latency."""
+    from kgnlu.eval.qa import markdown_report, plot_by_hops
+
+    report: dict = {"splits": {}}
+    if natural:
+        report["sets"] = _natural_sets(natural, natural_split)
+    source = gold or data
+    if source is not None:
+        report.update(_generated(pred, source, model, graph, split, limit, out))
+    elif not natural:
+        raise ConfigError("give PRED GOLD, --data DIR --model DIR, or --set NAME")
+    md = markdown_report(report["splits"]) if report["splits"] else "# KGQA\n"
+    if "latency_ms" in report:
+        md += f"\nLatency per question: p50 {report['latency_ms']['p50']:.1f} ms, p95 {report['latency_ms']['p95']:.1f} ms.\n"
+    if natural:
+        from kgnlu.eval.natural_qa import markdown_sets
+
+        md += "\n" + markdown_sets(report["sets"])
+    write_report(out, "qa", report, md)
+    hops = {**report["splits"], **{f"{k} ({v['split']})": v for k, v in report.get("sets", {}).items()}}
+    plot_by_hops(hops, out / "qa_hits_by_hops.png")
+    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
+
+
+def _natural_sets(entries: list[str], split: str) -> dict:
+    """Each ``NAME[@zero-shot|@MODEL]`` entry scored on ``split``, with p50/p95 latency."""
+    import time
+
+    from kgnlu.commands.qa import open_qa
+    from kgnlu.eval.natural_qa import evaluate_set, graph_for, set_path
+
+    results = {}
+    for entry in entries:
+        name, _, how = entry.partition("@")
+        path = set_path(name)
+        graph = graph_for(name)
+        qa = open_qa(graph, None if how in ("", "zero-shot") else Path(how), zero_shot=how == "zero-shot")
+        start = time.perf_counter()
+        metrics = evaluate_set(qa, path, split)
+        metrics["seconds"] = round(time.perf_counter() - start, 2)
+        metrics["split"], metrics["mode"] = split, "zero-shot" if qa.zero_shot else f"model {how or 'default'}"
+        metrics["latency_ms"] = _latency(qa, [a["question"] for a in metrics["answers"]])
+        if split == "test":  # scored once per release, never read: no per-question answers in the report
+            metrics.pop("answers")
+        results[entry] = metrics
+    return results
+
+
+def _latency(qa, questions: list[str]) -> dict:
+    from kgnlu.qa.evaluate import latency
+
+    lat = latency(qa, questions, samples=min(100, len(questions)))
+    return {"p50": lat["p50_ms"], "p95": lat["p95_ms"]}
+
+
+def _generated(pred, source: Path, model, graph, split, limit: int, out: Path) -> dict:
+    """Metrics of predictions (or of ``model`` run) on make-qa splits."""
     import statistics
 
-    from kgnlu.eval.qa import markdown_report, plot_by_hops, qa_metrics, run_kgqa
+    from kgnlu.eval.qa import qa_metrics, run_kgqa
     from kgnlu.qa.data.files import load_split
 
-    splits = split or ["test", "paraphrase_test"]
-    source = gold or data
-    if source is None:
-        raise ConfigError("give PRED GOLD, or --data DIR --model DIR")
+    splits = split or ["test", "paraphrase_dev"]
     if source.is_dir():
         golds = {s: load_split(source, s) for s in splits}
     else:
@@ -116,12 +175,7 @@ def qa(
         raise ConfigError("give a predictions file (PRED) or --model DIR to answer the questions")
     for name, questions in golds.items():
         report["splits"][name] = qa_metrics(predictions, questions)
-    md = markdown_report(report["splits"])
-    if "latency_ms" in report:
-        md += f"\nLatency per question: p50 {report['latency_ms']['p50']:.1f} ms, p95 {report['latency_ms']['p95']:.1f} ms.\n"
-    write_report(out, "qa", report, md)
-    plot_by_hops(report["splits"], out / "qa_hits_by_hops.png")
-    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
+    return report
 
 
 @app.command("fewshot")

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from kgnlu.errors import ConfigError
+from kgnlu.errors import ConfigError, QAError
 
 
 class _AskByDefault(TyperGroup):
@@ -61,24 +61,30 @@ def ask(
         "--input", help='.jsonl ({"question": ..., "choices": [...]} a line) or .txt (one a line).')] = None,
     as_json: Annotated[bool, typer.Option("--json", help='One JSON object a line: {"question", "answers"}.')] = False,
     model: Annotated[Path | None, typer.Option(
-        "--model", help="A trained QA model (default: $KGNLU_HOME/qa/models/default).")] = None,
+        "--model", help="A trained QA model (default: the default model when it was trained on GRAPH, "
+                        "else zero-shot).")] = None,
+    zero_shot: Annotated[bool, typer.Option(
+        "--zero-shot", help="Answer without a trained model even when one fits the graph.")] = False,
     k: Annotated[int, typer.Option("-k", "--top", min=1, help="Answers per question.")] = 5,
     choice: Annotated[list[str] | None, typer.Option(
         "--choice", help="Multiple-choice mode: a choice (repeat the option for each).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Questions answered together.")] = 32,
     threads: Annotated[int, typer.Option(min=1, help="torch threads.")] = 2,
 ) -> None:
-    """Answer questions from the graph: top answers with scores and the evidence paths behind them."""
-    import torch
+    """Answer questions from the graph: top answers with scores and the evidence paths behind them.
 
-    from kgnlu.qa import KGQA
-    from kgnlu.qa.default import default_model_dir
+    Any graph answers: without --model, the default QA model is used when it was trained on this
+    graph, and any other graph answers zero-shot (relation paths and types read from the graph
+    itself; `kgnlu data make-qa` + `kgnlu qa train` then improve it).
+    """
+    import torch
 
     torch.set_num_threads(threads)
     if question is not None and input_file is not None:
         raise ConfigError("give QUESTION or --input, not both")
-    folder = model or default_model_dir()
-    qa = KGQA.load(folder, graph=graph)
+    if model is not None and zero_shot:
+        raise ConfigError("give --model or --zero-shot, not both")
+    qa = open_qa(graph, model, zero_shot)
     if question is not None:
         items: Iterator[dict] = iter([{"question": question, **({"choices": choice} if choice else {})}])
     elif input_file is not None:
@@ -95,6 +101,29 @@ def ask(
         if len(batch) >= batch_size:
             _answer(qa, batch, k, as_json)
     _answer(qa, batch, k, as_json)
+
+
+def open_qa(graph: Path, model: Path | None, zero_shot: bool = False):
+    """The KGQA for ``graph``: ``model`` when given; else the default model when it was trained on
+    this very graph; else zero-shot (``KGQA.from_graph``), said on stderr."""
+    from kgnlu.kg import KnowledgeGraph
+    from kgnlu.qa import KGQA
+    from kgnlu.qa.default import default_model_dir
+    from kgnlu.qa.storage import CONFIG_FILE, graph_checksum, read_meta
+
+    kg = KnowledgeGraph.load(graph, verify=False)
+    if model is not None:
+        return KGQA.load(model, graph=kg)
+    default = default_model_dir()
+    if not zero_shot and (default / CONFIG_FILE).is_file():
+        try:
+            if read_meta(default)["graph"]["checksum"] == graph_checksum(kg):
+                return KGQA.load(default, graph=kg)
+        except (KeyError, TypeError, QAError):
+            pass  # an unreadable default model does not stop zero-shot answering
+    print(f"qa: answering zero-shot on {kg.name} (no trained model for this graph; `kgnlu data make-qa` and "
+          "`kgnlu qa train` make one)", file=sys.stderr)
+    return KGQA.from_graph(kg, report=lambda s: print(s, file=sys.stderr))
 
 
 def _answer(qa, batch: list[dict], k: int, as_json: bool) -> None:
@@ -137,7 +166,8 @@ def train(
     overrides: Annotated[list[str] | None, typer.Argument(help="key=value overrides, e.g. qa.epochs=4.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training report as JSON.")] = False,
     encoder: Annotated[Path | None, typer.Option(
-        help="A saved kgnlu/HF encoder folder to embed questions with (default: the packaged MiniLM).")] = None,
+        help="A saved kgnlu/HF encoder folder, or a KGEncoder folder (kg_encoder.json; reads the questions' "
+             "linked entities), to embed questions with (default: the packaged MiniLM).")] = None,
     tokenizer: Annotated[Path | None, typer.Option(
         help="Its tokenizer folder (default: the encoder folder).")] = None,
     holdout_templates: Annotated[bool, typer.Option(
@@ -147,7 +177,7 @@ def train(
 ) -> None:
     """Train a KGQA model (relation-path scorer, typing and topic heads, subgraph GNN).
 
-    The question encoder is the frozen packaged MiniLM; questions are embedded once.
+    The question encoder is frozen (the packaged MiniLM unless --encoder); questions are embedded once.
     """
     from kgnlu.config import apply_overrides, load_yaml, to_dict
     from kgnlu.kg import KnowledgeGraph
@@ -163,8 +193,13 @@ def train(
     if encoder is not None:
         from kgnlu.data.tokenizer import Tokenizer
         from kgnlu.encoders import Encoder
+        from kgnlu.fusion.kg_encoder import CONFIG_FILE as KG_ENCODER_CONFIG
+        from kgnlu.fusion.kg_encoder import KGEncoder
 
-        enc, tok = Encoder.from_pretrained(encoder), Tokenizer.load(tokenizer or encoder)
+        # a KGEncoder.save_pretrained folder (fused: questions are embedded with their linked entities)
+        fused = (encoder / KG_ENCODER_CONFIG).is_file()
+        enc = KGEncoder.from_pretrained(encoder) if fused else Encoder.from_pretrained(encoder)
+        tok = Tokenizer.load(tokenizer or encoder)
     qa = KGQA(kg, encoder=enc, tokenizer=tok, config=cfg)
     log = (lambda s: print(s, file=sys.stderr)) if as_json else print
     report = qa.fit(data, out=out, log=log, holdout_templates=holdout_templates)
@@ -198,7 +233,7 @@ def evaluate(
     torch.set_num_threads(threads)
     qa = KGQA.load(model or default_model_dir(), graph=graph)
     report: dict = {"model": str(model or default_model_dir()), "splits": {}}
-    for name in split or ["test", "paraphrase_test"]:
+    for name in split or ["test", "paraphrase_dev"]:
         examples = read_split(data / f"{name}.jsonl")
         if limit:
             examples = sample_evenly(examples, limit)

@@ -14,9 +14,10 @@ def run(
     entity: Annotated[str, typer.Option(help="Entity whose neighbourhood is shown.")] = "dog",
     qa: Annotated[bool, typer.Option("--qa/--no-qa", help="Answer the sample questions (default graph only).")] = True,
 ) -> None:
-    """The main job: build the default graph if missing, show it, link a text, answer questions with evidence.
+    """The main job: bring your own graph (the example in examples/, answered zero-shot), then the
+    default graph: build it if missing, show it, link a text, answer questions with evidence.
 
-    Everything lands under $KGNLU_HOME (the graph, the QA data and model, the evidence PNGs) and is
+    Everything lands under $KGNLU_HOME (the graphs, the QA data and model, the evidence PNGs) and is
     reused on the next run.
     """
     from kgnlu.commands.graph import _print_summary, _summary
@@ -24,6 +25,8 @@ def run(
     from kgnlu.kg.build import DEFAULT_SOURCES, build_graph, default_graph_path
     from kgnlu.kg.storage import graph_exists
 
+    if qa:
+        _own_graph_tour()
     path = graph or default_graph_path()
     if rebuild or not graph_exists(path):
         print(f"building the default graph from {', '.join(DEFAULT_SOURCES)} into {path} ...")
@@ -60,6 +63,41 @@ def run(
               f"`kgnlu data make-qa {path} --out QA_DATA` and `kgnlu qa train {path} --data QA_DATA --out MODEL`")
         return
     _answer_questions(path)
+
+
+EXAMPLE_GRAPH = Path(__file__).resolve().parents[2] / "examples" / "inventors.ttl"  # in a source checkout
+EXAMPLE_QUESTIONS = ("Where was Nikola Tesla born?", "Who invented the telephone?")
+
+
+def _own_graph_tour() -> None:
+    """Build the example graph (a Turtle file of inventors, their inventions, employers and
+    birthplaces) and answer two questions on it zero-shot: no template, no training."""
+    from kgnlu.kg.build import build_graph, kgnlu_home
+    from kgnlu.kg.sources.base import file_sha256
+    from kgnlu.kg.storage import graph_exists, read_manifest
+    from kgnlu.qa.api import KGQA
+
+    if not EXAMPLE_GRAPH.is_file():
+        print(f"(the example graph {EXAMPLE_GRAPH} is not here: run from a source checkout for the tour)")
+        return
+    out = kgnlu_home() / "graphs" / "inventors"
+    fresh = graph_exists(out) and file_sha256(EXAMPLE_GRAPH) in {s.get("checksum") for s in read_manifest(out)["sources"]}
+    print(f"bring your own graph: {EXAMPLE_GRAPH.name} → {out}")
+    if not fresh:
+        build_graph([str(EXAMPLE_GRAPH)], out, force=True, name="inventors")
+    qa = KGQA.from_graph(out, report=print)
+    print("question answering on it, zero-shot (relation paths and types read from the graph itself):")
+    for question in EXAMPLE_QUESTIONS:
+        answers = qa.answer(question, k=2)
+        print(f"  Q: {question}")
+        if not answers:
+            print(f"     no answer: {answers.reason}")
+            continue
+        best = answers[0]
+        print(f"     A: {best.label} (score {best.score:.2f})")
+        for path in best.evidence[:1]:
+            print(f"        evidence: {path.text}")
+    print()
 
 
 FACTOID_QUESTIONS = (

@@ -57,10 +57,16 @@ def split_for(question_id: str, dev_share: float = 0.5) -> str:
 
 
 def read_set(path: str | Path) -> list[NaturalQuestion]:
-    """Every question of a set file, validated (ids unique, mention inside the question, 1-3 steps)."""
+    """Every question of a set file (or a shipped set by name), validated (ids unique, mention inside
+    the question, 1-3 steps)."""
+    if isinstance(path, str) and path in SETS:
+        path = set_path(path)
+    return _read_set(Path(path))
+
+
+def _read_set(path: Path) -> list[NaturalQuestion]:
     from kgnlu.io import iter_json_lines
 
-    path = Path(path)
     if not path.is_file():
         raise QAError(f"{path}: no such question set")
     out, seen = [], set()
@@ -128,3 +134,80 @@ def load_examples(path: str | Path, kg, split: str | None = None) -> list[QAExam
                              relations=q.relations, answers=tuple(kg.entity_id(a) for a in answers.tolist()),
                              hops=len(q.relations), template_id=q.family))
     return out
+
+
+# ---------------------------------------------------------------------- the shipped sets
+# name → (set file, the graph it is about: "default" is $KGNLU_HOME/graphs/default, else a shipped
+# Turtle file under natural/graphs/ that `graph_for` builds once into $KGNLU_HOME/graphs/NAME)
+SETS = {
+    "default": ("default_qa.jsonl", None),
+    "software": ("software_qa.jsonl", "graphs/software.ttl"),
+    "university": ("university_qa.jsonl", "graphs/university.ttl"),
+}
+
+
+def set_path(name: str) -> Path:
+    if name not in SETS:
+        raise QAError(f"no hand-written QA set {name!r}; known: {', '.join(SETS)}")
+    return SETS_DIR / SETS[name][0]
+
+
+def graph_for(name: str, home: Path | None = None) -> Path:
+    """The graph a shipped set is about: the default graph (built by `make run`), or the set's
+    Turtle file built into ``$KGNLU_HOME/graphs/NAME`` (rebuilt when the file changed)."""
+    from kgnlu.kg.build import build_graph, default_graph_path, kgnlu_home
+    from kgnlu.kg.sources.base import file_sha256
+    from kgnlu.kg.storage import graph_exists, read_manifest
+
+    set_path(name)
+    source = SETS[name][1]
+    if source is None:
+        path = default_graph_path()
+        if not graph_exists(path):
+            raise QAError(f"the default graph is not built at {path}; run `make run` or "
+                          "`kgnlu graph build wordnet geonames:15000 --out ...`")
+        return path
+    ttl = SETS_DIR / source
+    out = Path(home or kgnlu_home()) / "graphs" / name
+    if graph_exists(out):
+        recorded = {s.get("checksum") for s in read_manifest(out).get("sources", [])}
+        if file_sha256(ttl) in recorded:
+            return out
+    build_graph([str(ttl)], out, force=True, name=name)
+    return out
+
+
+def evaluate_set(qa, path: str | Path, split: str, k: int = 5) -> dict:
+    """hits@1/hits@5/MRR of ``qa`` on one split of a set, overall, per hop and per family, with
+    each question's top answers (for reading the errors)."""
+    from kgnlu.eval.qa import qa_metrics
+    from kgnlu.qa.evaluate import gold_records
+
+    if split not in SPLITS:
+        raise QAError(f"split must be dev or test, got {split!r}")
+    examples = load_examples(path, qa.kg, split=split)
+    results = qa.answer_batch([ex.question for ex in examples], k)
+    predictions = [{"id": ex.id, "answers": [a.entity for a in res]} for ex, res in zip(examples, results, strict=True)]
+    metrics = qa_metrics(predictions, gold_records(examples))
+    families: dict[str, list[bool]] = {}
+    for ex, pred in zip(examples, predictions, strict=True):
+        families.setdefault(ex.template_id, []).append(bool(pred["answers"]) and pred["answers"][0] in ex.answers)
+    metrics["by_family"] = {f: {"questions": len(h), "hits@1": sum(h) / len(h)} for f, h in sorted(families.items())}
+    metrics["answers"] = [{"id": ex.id, "question": ex.question, "top": [a.label for a in res][:3],
+                           "correct": bool(pred["answers"]) and pred["answers"][0] in ex.answers}
+                          for ex, res, pred in zip(examples, results, predictions, strict=True)]
+    return metrics
+
+
+def markdown_sets(results: dict) -> str:
+    """The hand-written sets' results: one row per set and hop count, then per family."""
+    lines = ["## Hand-written sets", "", "| set | mode | split | hops | questions | hits@1 | hits@5 | MRR | p50 ms |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, m in results.items():
+        for hop, row in [("all", m), *m["by_hops"].items()]:
+            lines.append(f"| {name} | {m['mode']} | {m['split']} | {hop} | {row['questions']} | {row['hits@1']:.3f} "
+                         f"| {row['hits@5']:.3f} | {row['mrr']:.3f} | {m['latency_ms']['p50'] if hop == 'all' else ''} |")
+    for name, m in results.items():
+        lines += ["", f"### {name}: per family", "", "| family | questions | hits@1 |", "|---|---|---|"]
+        lines += [f"| {f} | {row['questions']} | {row['hits@1']:.3f} |" for f, row in m["by_family"].items()]
+    return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ kept too (labels, texts, kinds), plus RDF files to bulk-load verbatim.
 from __future__ import annotations
 
 import itertools
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -19,8 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from kgnlu.errors import ConfigError
-from kgnlu.kg.namespaces import minted_prefix
+from kgnlu.kg.namespaces import local_name, minted_prefix, name_words
 
+# blank nodes, and the RDF/RDFS/OWL vocabularies: "Class" as an alias would link the word "class"
+_UNNAMED = ("_:", "owl:", "rdf:", "rdfs:", "xsd:")
+_WORD = re.compile(r"[^\W\d_]{2}")  # two letters in a row: a name, not a number
 SPLITS = ("train", "valid", "test")  # triple_split codes 0, 1, 2; unsplit triples count as train
 
 
@@ -251,6 +255,7 @@ class GraphBuilder:
         for idx, k in self._kinds.items():
             entity_kinds[idx] = kind_code[k]
 
+        self._name_unlabelled()
         alias_keys = sorted(self._aliases)
         indptr = np.zeros(len(alias_keys) + 1, dtype=np.int64)
         ents: list[int] = []
@@ -288,6 +293,23 @@ class GraphBuilder:
         )
 
     # -- internals -----------------------------------------------------------------------------
+    def _name_unlabelled(self) -> None:
+        """An entity with no label (an RDF file without rdfs:label) is named by its IRI's local name
+        in words ("AdaLovelace" → "Ada Lovelace"), which also becomes an alias: text can link to it
+        and questions can name it. Blank nodes, entities with aliases of their own and ids without
+        a word (``wn:02084071-n``) stay unnamed."""
+        aliased = {e for bucket in self._aliases.values() for e in bucket}
+        for idx, ext in enumerate(self._entity_ids):
+            if idx in self._labels or idx in aliased or ext.startswith(_UNNAMED):
+                continue
+            name = name_words(local_name(ext))
+            if _WORD.search(name):
+                self._labels[idx] = name
+                key = alias_key(name)
+                if key:
+                    bucket = self._aliases.setdefault(key, {})
+                    bucket[idx] = bucket.get(idx, 0.0) + 1.0
+
     def _flush(self) -> None:
         if self._pending:
             self._triple_chunks.append(np.asarray(self._pending, dtype=np.int64).reshape(-1, 4))

@@ -18,7 +18,7 @@ import numpy as np
 
 from kgnlu.errors import QueryError, UnknownEntityError
 from kgnlu.kg.builder import alias_key
-from kgnlu.kg.namespaces import PREFIXES, compact, expand
+from kgnlu.kg.namespaces import PREFIXES, compact, expand, local_name, name_words
 from kgnlu.kg.storage import read_manifest, verify_files
 from kgnlu.kg.strings import StringTable
 from kgnlu.kg.traversal import CSRWalker, Step, Subgraph
@@ -98,7 +98,12 @@ class KnowledgeGraph:
         return self._relation_ids[int(r)]
 
     def relation_label(self, r: int) -> str:
-        return self._relation_labels[int(r)] or self.relation_id(r)
+        """The relation's label; without one, its IRI's local name in words ("bornIn" → "born in")."""
+        label = self._relation_labels[int(r)]
+        if label:
+            return label
+        rid = self.relation_id(r)
+        return name_words(local_name(rid)).lower() or rid
 
     def relation_index(self, relation: str) -> int:
         """Internal id of a relation given by external id, IRI or label."""
@@ -116,7 +121,7 @@ class KnowledgeGraph:
         labels: dict[str, list[int]] = {}
         for r in range(self.num_relations):
             out[self.relation_id(r)] = r
-            labels.setdefault(self._relation_labels[r], []).append(r)
+            labels.setdefault(self.relation_label(r), []).append(r)  # stored label or local-name words
         for label, rs in labels.items():
             if label and len(rs) == 1 and label not in out:
                 out[label] = rs[0]

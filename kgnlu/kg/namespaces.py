@@ -6,7 +6,8 @@ Entities keep a CURIE as their external id when a prefix below matches (``wn:020
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
+from urllib.parse import quote, unquote
 
 PREFIXES: dict[str, str] = {
     # Princeton's own WordNet RDF id scheme: <http://wordnet-rdf.princeton.edu/id/02084071-n>.
@@ -49,6 +50,21 @@ TEXT_PREDICATES = frozenset(
     PREFIXES[p] + local
     for p, local in [("rdfs", "comment"), ("skos", "definition"), ("schema", "description")]
 )
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SEPARATORS = re.compile(r"[_\-.\s]+")
+
+
+def local_name(iri_or_curie: str) -> str:
+    """The last segment of an IRI or CURIE: ``http://ex.org/ns#dependsOn`` → ``dependsOn``."""
+    tail = re.split(r"[#/:]", iri_or_curie.rstrip("/#"))[-1]
+    return unquote(tail) or iri_or_curie
+
+
+def name_words(name: str) -> str:
+    """An identifier as words, case kept: ``AdaLovelace`` → "Ada Lovelace", ``has_part`` → "has part"."""
+    return " ".join(_SEPARATORS.sub(" ", _CAMEL.sub(" ", name)).split())
 
 
 def mint(namespace: str, local: str) -> str:

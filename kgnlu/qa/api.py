@@ -33,6 +33,7 @@ from kgnlu.qa.topics import TopicMention, topic_mentions
 NO_ENTITY = "no entity in the question could be linked to the graph"
 
 
+
 class KGQA:
     def __init__(self, graph, linker=None, encoder=None, tokenizer=None, *, model=None,
                  config: QAConfig | None = None, encoder_spec: dict | None = None):
@@ -58,9 +59,43 @@ class KGQA:
             raise QAError("a custom encoder needs its tokenizer: KGQA(graph, linker, encoder=..., tokenizer=...)")
         self.encoder, self.tokenizer = encoder, tokenizer
         self.encoder_spec = encoder_spec or {"kind": "saved"}
-        self.questions = QuestionEncoder(encoder, tokenizer)
+        self.questions = QuestionEncoder(encoder, tokenizer, linker=self.linker)
         self.model = model
         self.config = model.config if model is not None else (config or QAConfig())
+        self._cues = None
+
+    @property
+    def cues(self):
+        """Frame words, asked types and appositions of this graph (:mod:`.question_cues`), built once."""
+        if self._cues is None:
+            from kgnlu.qa.question_cues import QuestionCues
+
+            self._cues = QuestionCues(self.kg)
+        return self._cues
+
+    def _lexical(self):
+        """The linker's lexical index (word rarity for mention salience), when it has one."""
+        index = getattr(self.linker, "index", None)
+        return getattr(index, "lexical", None)
+
+    @property
+    def zero_shot(self) -> bool:
+        """Whether this KGQA answers without a trained model (:meth:`from_graph`)."""
+        return self.model is not None and not getattr(self.model, "trained", True)
+
+    @classmethod
+    def from_graph(cls, graph, linker=None, encoder=None, tokenizer=None, *, config: QAConfig | None = None,
+                   report=None) -> KGQA:
+        """Zero-shot QA on any graph (:mod:`.zero_shot`): no training, no template. The path catalog
+        and its description prototypes are built on first use (a progress line via ``report``) and
+        cached under ``$KGNLU_HOME/cache/qa`` for the packaged encoder."""
+        from kgnlu.qa.zero_shot import build_zero_shot, default_cache_dir
+
+        qa = cls(graph, linker, encoder, tokenizer, config=config)
+        cache = default_cache_dir(qa.kg, "minilm") if qa.encoder_spec.get("kind") == "minilm" else None
+        qa.model = build_zero_shot(qa.kg, qa.questions.encode, config, cache, **({"report": report} if report else {}))
+        qa.config = qa.model.config
+        return qa
 
     # ------------------------------------------------------------------ persistence
     @classmethod
@@ -90,6 +125,9 @@ class KGQA:
         from kgnlu.qa.storage import save_model
 
         self._require_trained()
+        if self.zero_shot:
+            raise QAError("a zero-shot KGQA has nothing trained to save: train a model with `kgnlu data make-qa` "
+                          "and `kgnlu qa train` (or KGQA.fit)")
         return save_model(self.model, folder, self.kg, self.encoder_spec, self.encoder, self.tokenizer, extra)
 
     # ------------------------------------------------------------------ training
@@ -119,28 +157,43 @@ class KGQA:
             if not ms:
                 out.append(AnswerList(question=text, reason=NO_ENTITY))
                 continue
-            out.append(self._answers(text, ms, reason(self.model, self.kg, ms, vecs), k))
+            out.append(self._answers(text, ms, reason(self.model, self.kg, ms, vecs, cues=self.cues), k))
         return out
 
     def prepare(self, texts: Sequence[str]) -> tuple[list[list[TopicMention]], list[np.ndarray]]:
-        """Link every text and embed each mention's masked question (one encoder batch); with
-        ``topic_surface`` each mention's own text too (its ``surface_vector``)."""
+        """Link every text, mark each mention's cues (:mod:`.question_cues`) and embed its masked
+        question (one encoder batch); with ``topic_surface`` each mention's own text too (its
+        ``surface_vector``), for a zero-shot model the question's sides of it (``side_vectors``)."""
         cfg = self.config
         mentions = [topic_mentions(self.kg, links, cfg.max_mentions, cfg.max_candidates)
                     for links in self.linker.link_batch(texts)]
+        for text, ms in zip(texts, mentions, strict=True):
+            self.cues.annotate(text, ms, cfg.placeholder, self._lexical())  # may widen a span: "the city of Lyon"
         masked = [mask_span(t, m.start, m.end, cfg.placeholder) for t, ms in zip(texts, mentions, strict=True)
                   for m in ms]
         # each distinct mention text once, after the masked questions, in the same encoder batch
         surfaces = list(dict.fromkeys(m.surface for ms in mentions for m in ms)) if cfg.topic_surface else []
-        flat = self.questions.encode(masked + surfaces)
-        surface_row = {s: len(masked) + i for i, s in enumerate(surfaces)}
+        side_texts = []
+        if getattr(self.model.scorer if self.model is not None else None, "needs_sides", False):
+            from kgnlu.qa.path_matching import sides
+
+            side_texts = [s for t, ms in zip(texts, mentions, strict=True) for m in ms for s in sides(t, m.start, m.end)]
+        extra = list(dict.fromkeys(surfaces + side_texts))
+        flat = self.questions.encode(masked + extra)
+        row = {s: len(masked) + i for i, s in enumerate(extra)}
         vectors, at = [], 0
         for ms in mentions:
             vectors.append(flat[at: at + len(ms)])
             at += len(ms)
-        for m in (m for ms in mentions for m in ms if m.surface in surface_row):
-            m.surface_vector = flat[surface_row[m.surface]]
+        flat_mentions = [m for ms in mentions for m in ms]
+        for m in flat_mentions:
+            if cfg.topic_surface:
+                m.surface_vector = flat[row[m.surface]]
+        if side_texts:
+            for i, m in enumerate(flat_mentions):
+                m.side_vectors = flat[[row[side_texts[2 * i]], row[side_texts[2 * i + 1]]]]
         for m, text in zip((m for ms in mentions for m in ms), masked, strict=True):
+            m.masked_text = text
             m.stated_steps = stated_steps(text)  # read with the mention masked: "Two Sicilies" counts nothing
         return mentions, vectors
 

@@ -40,21 +40,47 @@ class QAConfig:
     # hits@1 0.696 without the expert → 0.796 (scale 60, repeat 8), 0.808 (100, 8), 0.818 (30, 16).
     # 0 switches either off (the expert also goes off when it costs dev hits@1, see train_qa)
     path_text_scale: float = 30.0
+    # weight of the trained members' path log-probabilities beside the zero-shot expert: trained on
+    # generated wordings, they over-trust them on people's wording (see docs/qa.md)
+    mlp_weight: float = 1.0
     # step-count prior (kgnlu.qa.step_counts): a question stating a count ("two levels up",
     # "grandparent") favours paths repeating one step that often, as strongly as the training questions
     # that state counts agree with it. False trains without one; models saved before it have none
     step_count_prior: bool = True
-    path_text_limit: int = 48  # descriptions per path (phrase combinations × question frames)
     augment_repeat: int = 16  # each path description joins the training questions this many times
     # WordNet rewordings per training template (kgnlu.qa.lexical), also fed to the topic head; 0 = none.
     # On templates held out of training (train_qa(holdout_templates=True), 3 members) path accuracy
     # 0.562 → 0.573 with 4; it fixes lexical-gap wordings ("seats of government", "nation"). Training
     # takes about 2×
     lexical_variants: int = 8
+    lexical_budget: int = 20000  # rewordings embedded at most (variants per wording shrink when wordings are many)
     lexical_rate: float = 0.5  # share of a template's content words swapped in each rewording
     lexical_senses: int = 3  # commonest senses per word whose lemmas and short definitions are used
     lexicon_dir: str | None = None  # a WordNet dict folder (None: /usr/share/wordnet)
+    # -- type cues and frame words (kgnlu.qa.question_cues), for trained and zero-shot models alike
+    topic_salience_weight: float = 1.0  # weight of a mention's salience (rare words, proper name) as the topic
+    side_weight: float = 0.0  # zero-shot: weight of the left/right-of-topic cosines (kgnlu.qa.path_matching)
+    hop_penalty: float = 2.0  # nats per step beyond the first (a description that adds a hop loses little cosine)
+    frame_penalty: float = 8.0  # nats off a frame mention's topic log-probability when another mention fits
+    path_type_weight: float = 1.0  # weight of log P(a path's answers fit the asked type) in the path score
+    answer_type_weight: float = 1.0  # weight of log P(an answer fits the asked type) in its score
+    zero_shot_max_answers: float = 100.0  # catalog paths for zero-shot answering: median answer set at most this
+    # -- cross-encoder reranker (kgnlu.qa.reranker): MiniLM's first layers read question and path
+    # description together and rescore the first stage's best (mention, path) pairs
+    reranker: bool = True  # train one (kgnlu qa train); False trains without
+    reranker_layers: int = 3  # MiniLM layers it keeps: half the cost of six at inference
+    reranker_examples: int = 1000  # training questions it learns from (listwise, reranker_candidates paths each)
+    reranker_candidates: int = 6  # gold, its direction flip, the first stage's best wrong paths
+    reranker_epochs: int = 3
+    reranker_batch_size: int = 16  # questions per step (x reranker_candidates pairs)
+    reranker_lr: float = 5e-4  # 1e-4 barely moved it in 188 steps (held-out pick rate 0.21); 5e-4: 0.66
+    rerank_top: int = 4  # (mention, path) pairs rescored per question: bounds latency
+    rerank_weight: float = 1.0  # weight of the reranker's logit in the joint score
     # -- search and scoring
+    # how walked combinations' probabilities become an answer's: "sum" (the answer-set marginal:
+    # an answer many paths reach gains, e.g. a country reached by "country of", "part of" and its
+    # twin) or "max" (the best combination reaching it)
+    answer_pooling: str = "sum"
     paths_per_topic: int = 4  # relation paths walked per candidate topic entity
     max_executions: int = 12  # walks per question: bounds latency on hub-heavy questions
     max_frontier: int = 2000  # nodes per step of a walk; WordNet hubs exceed it
@@ -84,17 +110,25 @@ class QAConfig:
     def __post_init__(self) -> None:
         for name in ("max_mentions", "max_candidates", "hidden", "ensemble", "paths_per_topic", "max_executions",
                      "max_frontier", "gnn_hidden", "gnn_layers", "max_subgraph_nodes", "epochs",
-                     "batch_size", "threads"):
+                     "batch_size", "threads", "reranker_layers", "reranker_examples", "reranker_epochs",
+                     "reranker_batch_size", "rerank_top"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"qa.{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"qa.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"qa.dropout must be in [0, 1), got {self.dropout}")
-        if self.path_text_scale < 0 or self.augment_repeat < 0 or self.path_text_limit < 1:
-            raise ConfigError("qa.path_text_scale and qa.augment_repeat must be >= 0, qa.path_text_limit >= 1")
+        if self.path_text_scale < 0 or self.augment_repeat < 0 or self.mlp_weight < 0 or self.hop_penalty < 0:
+            raise ConfigError("qa.path_text_scale, qa.augment_repeat, qa.mlp_weight and qa.hop_penalty must be >= 0")
         if self.lexical_variants < 0 or self.lexical_senses < 1 or not 0.0 <= self.lexical_rate <= 1.0:
             raise ConfigError("qa.lexical_variants must be >= 0, qa.lexical_senses >= 1, qa.lexical_rate in [0, 1]")
+        if self.reranker_candidates < 2 or self.reranker_layers > 6 or self.reranker_lr <= 0:
+            raise ConfigError("qa.reranker_candidates must be >= 2, qa.reranker_layers <= 6 (MiniLM's), "
+                              "qa.reranker_lr > 0")
+        if self.answer_pooling not in ("sum", "max"):
+            raise ConfigError(f"qa.answer_pooling must be 'sum' or 'max', got {self.answer_pooling!r}")
+        if self.lexical_budget < 1:
+            raise ConfigError(f"qa.lexical_budget must be >= 1, got {self.lexical_budget}")
         if self.max_question_chars < 16:
             raise ConfigError(f"qa.max_question_chars must be >= 16, got {self.max_question_chars}")
 

@@ -1,4 +1,4 @@
-"""Reading the QA data sets ``kgnlu data make-qa`` writes: ``DIR/{train,dev,test,paraphrase_test}.jsonl``.
+"""Reading the QA data sets ``kgnlu data make-qa`` writes: ``DIR/{train,dev,test,paraphrase_dev}.jsonl``.
 
 One question a line: ``{"id", "question", "topic", "topic_label", "topic_span": [start, end],
 "hops", "relations", "template_id", "answers", "answer_labels"}`` (external ids; ``^-1`` marks an
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kgnlu.errors import QAError
 
-SPLITS = ("train", "dev", "test", "paraphrase_test")
+SPLITS = ("train", "dev", "test", "paraphrase_dev")
 REQUIRED = ("question", "topic", "topic_span", "relations", "answers")
 
 
@@ -60,24 +60,57 @@ def iter_jsonl(path: Path) -> Iterator[QAExample]:
         yield QAExample.from_json(obj, f"{path}:{lineno}")
 
 
+# how a sample of training questions spreads over path lengths: most questions people ask take one
+# step; three-step paths are many (every chain the graph has) but each is asked rarely
+HOP_SHARES = {1: 0.5, 2: 0.3, 3: 0.2}
+
+
 def sample_evenly(examples: list[QAExample], limit: int, seed: int = 0) -> list[QAExample]:
-    """At most ``limit`` examples, spread evenly over (template, hops) so rare templates stay."""
+    """At most ``limit`` examples: shared over path lengths by :data:`HOP_SHARES` (a length with
+    fewer questions passes its unused share on), evenly over relation paths within a length, and
+    evenly over wordings (template ids) within a path, so rare paths and wordings stay."""
     if len(examples) <= limit:
         return list(examples)
-    groups: dict[tuple[str, int], list[QAExample]] = defaultdict(list)
-    for ex in examples:
-        groups[(ex.template_id, ex.hops)].append(ex)
     rng = random.Random(seed)
-    for items in groups.values():
-        rng.shuffle(items)
+    tree: dict[int, dict[tuple[str, ...], dict[str, list[QAExample]]]] = defaultdict(lambda: defaultdict(dict))
+    for ex in examples:
+        tree[ex.hops][ex.relations].setdefault(ex.template_id, []).append(ex)
+    queues: dict[int, list[list[list[QAExample]]]] = {}
+    for hop, paths in tree.items():
+        queues[hop] = []
+        for path in sorted(paths):
+            groups = [paths[path][t] for t in sorted(paths[path])]
+            for g in groups:
+                rng.shuffle(g)
+            queues[hop].append(groups)
+    sizes = {hop: sum(len(g) for groups in qs for g in groups) for hop, qs in queues.items()}
+    budget, left = {}, limit
+    for hop in sorted(sizes, key=lambda h: sizes[h]):  # smallest first: its unused share moves on
+        weight = sum(HOP_SHARES.get(h, 0.1) for h in sizes if h not in budget)
+        budget[hop] = min(sizes[hop], round(left * HOP_SHARES.get(hop, 0.1) / weight))
+        left -= budget[hop]
     out: list[QAExample] = []
-    queues = [groups[k] for k in sorted(groups)]
+    for hop in sorted(queues):
+        out += _round_robin(queues[hop], budget[hop])
+    return out
+
+
+def _round_robin(paths: list[list[list[QAExample]]], limit: int) -> list[QAExample]:
+    """Up to ``limit`` examples: one path at a time, each path cycling through its wordings."""
+    out: list[QAExample] = []
+    turn = [0] * len(paths)
     while len(out) < limit:
         progressed = False
-        for queue in queues:
-            if queue and len(out) < limit:
-                out.append(queue.pop())
-                progressed = True
+        for i, groups in enumerate(paths):
+            if len(out) >= limit:
+                break
+            for _ in range(len(groups)):  # this path's next wording that still has examples
+                g = groups[turn[i] % len(groups)]
+                turn[i] += 1
+                if g:
+                    out.append(g.pop())
+                    progressed = True
+                    break
         if not progressed:
             break
     return out

@@ -24,32 +24,23 @@ def relation_texts(kg) -> list[str]:
     return out
 
 
-def all_one_hop_paths(kg) -> list[RelationPath]:
-    """Every relation present in the graph, both ways: always candidates, even if unseen in training."""
+def all_one_hop_paths(kg, profile=None) -> list[RelationPath]:
+    """Every relation present in the graph, both ways: always candidates, even if unseen in training;
+    with ``profile`` (a GraphProfile) a step that another walks already (``hyponym^-1`` =
+    ``hypernym``) is left out."""
     present = np.unique(np.asarray(kg.triples[:, 1])).tolist()
-    return [RelationPath(((int(r), f),)) for r in present for f in (True, False)]
-
-
-def path_prototypes(encode, kg, paths: Sequence[RelationPath], limit: int) -> tuple[torch.Tensor, list[np.ndarray]]:
-    """((P, Hq) unit rows, per-path description embeddings [n_p, Hq]): each path's descriptions
-    (:func:`~kgnlu.qa.path_text.describe_path`) embedded by ``encode`` (texts → float32 unit rows)
-    and averaged into the zero-shot path expert's prototype."""
-    from kgnlu.qa.path_text import describe_path
-
-    descriptions = [describe_path(kg, p, limit=limit) for p in paths]
-    flat = encode([d for ds in descriptions for d in ds])
-    chunks = np.split(flat, np.cumsum([len(ds) for ds in descriptions])[:-1])
-    means = np.stack([chunk.mean(0) for chunk in chunks])
-    means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
-    return torch.from_numpy(means.astype(np.float32)), chunks
+    return [RelationPath(((int(r), f),)) for r in present for f in (True, False)
+            if profile is None or not profile.redundant(2 * int(r) + (0 if f else 1))]
 
 
 class QAModel(nn.Module):
     def __init__(self, config: QAConfig, paths: Sequence[RelationPath], relation_ids: Sequence[str],
-                 kinds: Sequence[str], relation_text: torch.Tensor, path_text: torch.Tensor | None = None):
+                 kinds: Sequence[str], relation_text: torch.Tensor, path_text: torch.Tensor | None = None,
+                 bank=None):
         """``relation_text`` float (2R, Hq): the encoder's embeddings of :func:`relation_texts`;
-        ``path_text`` float (P, Hq): each path's description prototype (:func:`path_prototypes`),
-        None for no zero-shot path expert."""
+        ``bank``: the paths' descriptions embedded (:class:`~kgnlu.qa.path_matching.DescriptionBank`,
+        owner + whole), the zero-shot expert; ``path_text`` float (P, Hq), each path's mean
+        description, is the expert of models saved before the bank; neither: no expert."""
         super().__init__()
         self.config = config
         self.paths = list(paths)
@@ -62,9 +53,11 @@ class QAModel(nn.Module):
         dim = relation_text.shape[1]
         self.question_dim = dim
         self.scorer = ScorerEnsemble([RelationPathScorer(dim, num_symbols, table, relation_text, len(kinds), config)
-                                      for _ in range(config.ensemble)], path_text, config.path_text_scale)
+                                      for _ in range(config.ensemble)], path_text, config.path_text_scale,
+                                     bank, config.mlp_weight, config.hop_penalty)
         self.gnn = SubgraphGNN(dim, num_symbols, config.gnn_hidden, config.gnn_layers)
         self.path_index = {p: i for i, p in enumerate(self.paths)}
+        self.rerank = None  # a RerankStage once trained (kgnlu.qa.reranker): not a submodule, saved apart
 
     def metadata(self) -> dict:
         return {"paths": [p.symbols() for p in self.paths], "relation_ids": self.relation_ids,

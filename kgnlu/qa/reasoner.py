@@ -73,30 +73,48 @@ def empty_reasoning(num_kinds: int) -> Reasoning:
 
 
 @torch.no_grad()
-def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn: bool = True) -> Reasoning:
-    """``vectors`` float32 [M, Hq]: each mention's masked question, embedded."""
+def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn: bool = True,
+           cues=None) -> Reasoning:
+    """``vectors`` float32 [M, Hq]: each mention's masked question, embedded. ``cues``: the
+    :class:`~kgnlu.qa.question_cues.QuestionCues` that annotated ``mentions`` (frame words demoted,
+    asked types applied to paths and answers); None scores without them."""
     cfg, scorer = model.config, model.scorer
     if not mentions:
         return empty_reasoning(scorer.num_kinds)
     qv = torch.from_numpy(np.asarray(vectors, dtype=np.float32))
     link = torch.tensor([m.score for m in mentions], dtype=torch.float32)
-    topic_logp = torch.log_softmax(scorer.topic_logits(qv, link_features(link), surface_vectors(mentions, cfg)),
-                                   dim=0)  # (M,)
+    topic_logits = scorer.topic_logits(qv, link_features(link), surface_vectors(mentions, cfg))  # (M,)
+    topic_logits = topic_logits + cfg.topic_salience_weight * torch.tensor([m.salience for m in mentions])
+    frame = torch.tensor([m.frame for m in mentions])
+    if cues is not None and not bool(frame.all()):  # a relation or type word is the topic only as a last resort
+        topic_logits = topic_logits - cfg.frame_penalty * frame.float()
+    topic_logp = torch.log_softmax(topic_logits, dim=0)
     rows = [(i, e, p) for i, m in enumerate(mentions) for e, p in m.candidates]
     m_idx = torch.tensor([r[0] for r in rows])
     kinds = torch.tensor([kind_of(kg, r[1]) for r in rows])
     stated = torch.tensor([mentions[r[0]].stated_steps or 0 for r in rows])  # (R,) 0: no count stated
-    path_logp = scorer.path_log_probs(qv[m_idx], kinds, stated)  # (R, P)
+    if getattr(scorer, "needs_sides", False):  # zero-shot: word order around the topic (path_matching)
+        sides = torch.from_numpy(np.stack([mentions[r[0]].side_vectors for r in rows]).astype(np.float32))
+        path_logp = scorer.path_log_probs(qv[m_idx], kinds, stated, sides=sides)  # (R, P)
+    else:
+        path_logp = scorer.path_log_probs(qv[m_idx], kinds, stated)  # (R, P)
+    if cues is not None and cfg.path_type_weight:
+        path_logp = _with_path_types(path_logp, [mentions[r[0]].expected_type for r in rows], model.paths, cues,
+                                     cfg.path_type_weight)
     path_logp = path_logp.masked_fill(~walkable_first_steps(kg, [r[1] for r in rows], model.paths), float("-inf"))
-    type_probs = scorer.type_probs(qv[m_idx], kinds).numpy()  # (R, K)
     prior = (cfg.topic_weight * topic_logp[m_idx]
              + cfg.link_weight * torch.log(torch.tensor([max(r[2], 1e-3) for r in rows])))  # (R,)
+    stage = getattr(model, "rerank", None)
+    if stage is not None and cfg.rerank_weight:
+        path_logp = _reranked(path_logp, prior, m_idx, mentions, stage, cfg)
+    type_probs = scorer.type_probs(qv[m_idx], kinds).numpy()  # (R, K)
     k = min(cfg.paths_per_topic, path_logp.shape[1])
     top_lp, top_p = path_logp.topk(k, dim=-1)  # (R, k)
     joint = (prior[:, None] + top_lp).flatten()
     order = torch.argsort(joint, descending=True).tolist()
     combos: list[Combo] = []
     tried = 0
+    same_as = kg.relation_names.get("owl:sameAs")
     for flat in order:
         if len(combos) >= cfg.max_executions or tried >= 3 * cfg.max_executions:
             break
@@ -105,7 +123,7 @@ def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn
         r, j = divmod(flat, k)
         mention, entity, _ = rows[r]
         path = int(top_p[r, j])
-        ex = execute(kg.walker, entity, model.paths[path], cfg.max_frontier)
+        ex = execute(kg.walker, entity, model.paths[path], cfg.max_frontier, same_as=same_as)
         tried += 1
         answers = ex.answers
         if cfg.exclude_topic:
@@ -122,8 +140,16 @@ def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn
         c.prob = float(p)
     all_ans = np.concatenate([c.execution.answers for c in combos])
     weights = np.concatenate([np.full(len(c.execution.answers), c.prob) for c in combos])
+    if cues is not None:  # owl:Class, rdf:Property and kin are the schema's words, never an answer
+        keep = ~cues.vocabulary_terms(all_ans)
+        if keep.any():
+            all_ans, weights = all_ans[keep], weights[keep]
     candidates, inverse = np.unique(all_ans, return_inverse=True)
-    mass = np.bincount(inverse, weights=weights, minlength=len(candidates))
+    if cfg.answer_pooling == "max":  # an answer is as likely as the best combination reaching it
+        mass = np.zeros(len(candidates))
+        np.maximum.at(mass, inverse, weights)
+    else:  # the answer-set marginal: every combination reaching it adds
+        mass = np.bincount(inverse, weights=weights, minlength=len(candidates))
     type_mix = (probs[:, None] * type_probs[[c.row for c in combos]]).sum(0)  # (K,)
     cand_kinds = np.asarray(kg.entity_kinds[candidates], dtype=np.int64)
     type_logp = np.log(np.maximum(type_mix[cand_kinds], 1e-6))
@@ -135,6 +161,9 @@ def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn
     ppr_feat = np.log(cand_ppr * len(sub.nodes) + 1e-3)
     path_score = np.log(np.maximum(mass, 1e-12))
     base = path_score + cfg.type_weight * type_logp + cfg.ppr_weight * ppr_feat
+    asked = mentions[combos[0].mention].expected_type
+    if cues is not None and asked and cfg.answer_type_weight:
+        base = base + cfg.answer_type_weight * cues.answer_type_logp(candidates, asked)
     best_mention = combos[0].mention
     gnn_inputs = _gnn_inputs(kg, sub, combos, mentions, candidates, inside, local, path_score,
                              type_mix, ppr)
@@ -143,6 +172,43 @@ def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn
         final = base + cfg.gnn_weight * gnn_scores(model, gnn_inputs, vectors[best_mention])
     return Reasoning(combos, candidates, base, final, type_mix, sub, gnn_inputs,
                      np.asarray(vectors[best_mention], dtype=np.float32))
+
+
+def _reranked(path_logp: torch.Tensor, prior: torch.Tensor, m_idx: torch.Tensor, mentions: list[TopicMention],
+              stage, cfg) -> torch.Tensor:
+    """(R, P) path scores with the cross-encoder's verdict on the ``rerank_top`` best distinct
+    (mention, path) pairs of the first stage added (weight ``rerank_weight``): a reranked pair gets
+    its logit minus the best one's, every other pair the worst reranked logit minus the best, so
+    the first stage's ranking holds below the rescored pairs."""
+    joint = prior[:, None] + path_logp  # (R, P)
+    order = torch.argsort(joint.flatten(), descending=True).tolist()
+    num_paths = path_logp.shape[1]
+    pairs: list[tuple[int, int]] = []
+    for flat in order:
+        if len(pairs) >= cfg.rerank_top or not torch.isfinite(joint.flatten()[flat]):
+            break
+        pair = (int(m_idx[flat // num_paths]), flat % num_paths)
+        if pair not in pairs:
+            pairs.append(pair)
+    if len(pairs) < 2:
+        return path_logp
+    logits = stage.scores([mentions[m].masked_text for m, _ in pairs], [p for _, p in pairs])
+    best, worst = float(logits.max()), float(logits.min())
+    bonus = torch.full((len(mentions), num_paths), worst - best, dtype=path_logp.dtype)  # (M, P)
+    for (m, p), logit in zip(pairs, logits.tolist(), strict=True):
+        bonus[m, p] = logit - best
+    return path_logp + cfg.rerank_weight * bonus[m_idx]
+
+
+def _with_path_types(path_logp: torch.Tensor, words: list[str | None], paths, cues, weight: float) -> torch.Tensor:
+    """(R, P) path log-probabilities times P(path's answers fit the row's asked type)^weight, renormalised."""
+    if not any(words):
+        return path_logp
+    prior = torch.zeros_like(path_logp)
+    for i, word in enumerate(words):
+        if word:
+            prior[i] = torch.from_numpy(cues.path_type_logp(paths, word)).to(path_logp.dtype)
+    return torch.log_softmax(path_logp + weight * prior, dim=-1)
 
 
 def surface_vectors(mentions: list[TopicMention], cfg) -> torch.Tensor | None:

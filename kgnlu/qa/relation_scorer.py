@@ -9,6 +9,7 @@ name ("hypernym", "inverse of capital"), which carries paraphrases the templates
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -53,13 +54,18 @@ class RelationPathScorer(nn.Module):
         return self.question(torch.cat([question, self.kind(topic_kind)], dim=-1))
 
     def path_vectors(self) -> torch.Tensor:
-        """(P, hidden); cached while the module is in eval mode."""
+        """(P, hidden); cached while the module is in eval mode. Every map here is linear in a
+        step's vector, so each position's map runs once per step *symbol* (2R + 1 rows) and paths
+        gather the results: the same sums as mapping each path's steps, at a cost independent of
+        the path vocabulary (thousands of paths on a generated data set)."""
         if not self.training and self._cached_paths is not None:
             return self._cached_paths
-        steps = self.symbol(self.paths) + self.text_weight * self.text(self.relation_text[self.paths])  # (P, 3, h)
-        real = (self.paths < self.num_symbols).unsqueeze(-1).float()  # (P, 3, 1)
-        out = sum(self.position[i](steps[:, i]) * real[:, i] for i in range(MAX_HOPS))
-        out = out + self.length(real.sum(dim=(1, 2)).long())
+        symbols = torch.arange(self.num_symbols + 1)
+        steps = self.symbol(symbols) + self.text_weight * self.text(self.relation_text)  # (S, h)
+        steps = steps * (symbols < self.num_symbols).unsqueeze(-1).float()  # the pad symbol adds nothing
+        out = sum(self.position[i](steps)[self.paths[:, i]] for i in range(MAX_HOPS))  # (P, h)
+        real = (self.paths < self.num_symbols).sum(dim=1)
+        out = out + self.length(real)
         if not self.training:
             self._cached_paths = out.detach()
         return out
@@ -96,17 +102,23 @@ class ScorerEnsemble(nn.Module):
     path accuracy: a single scorer's decision boundary between similar paths varies from seed to seed."""
 
     def __init__(self, members: list[RelationPathScorer], path_text: torch.Tensor | None = None,
-                 path_text_scale: float = 0.0):
-        """``path_text`` float (P, Hq) unit rows: each path's zero-shot prototype (the mean embedding
-        of its :func:`~kgnlu.qa.path_text.describe_path` descriptions); None (models saved before
-        it existed) scores paths with the members alone."""
+                 path_text_scale: float = 0.0, bank=None, mlp_weight: float = 1.0, hop_penalty: float = 0.0):
+        """The zero-shot expert is ``bank`` (a :class:`~kgnlu.qa.path_matching.DescriptionBank` over
+        the vocabulary: a path scores as its best description) or, in models saved before it,
+        ``path_text`` float (P, Hq) unit rows, each path's mean description; neither (older models)
+        scores paths with the members alone. ``mlp_weight`` weighs the members' log-probabilities
+        against the expert; ``hop_penalty`` nats per step beyond the first."""
         super().__init__()
         self.members = nn.ModuleList(members)
-        if path_text is not None:
+        self.register_buffer("path_text", None)  # replaced below by a legacy model's prototypes
+        if bank is not None:  # saved with the weights (float16: cosines move < 1e-3)
+            self.register_buffer("bank_owner", torch.from_numpy(bank.owner).long(), persistent=True)
+            self.register_buffer("bank_whole", torch.from_numpy(bank.whole).half(), persistent=True)
+        elif path_text is not None:
             self.register_buffer("path_text", path_text.float().clone(), persistent=True)
-        else:
-            self.path_text = None
-        self.path_text_scale = path_text_scale
+        self.path_text_scale, self.mlp_weight = path_text_scale, mlp_weight
+        lengths = (members[0].paths < members[0].num_symbols).sum(dim=1).float()
+        self.register_buffer("length_prior", -hop_penalty * (lengths - 1), persistent=False)
         # fitted by train_qa, saved in the model's metadata; empty (off) for models saved before it
         self.step_prior = StepCountPrior()
         self.register_buffer("path_runs", longest_runs(members[0].paths, members[0].num_symbols), persistent=False)
@@ -124,16 +136,26 @@ class ScorerEnsemble(nn.Module):
         the expert reads no training wording at all (see QAConfig.path_text_scale)."""
         out = torch.stack([torch.log_softmax(m.path_logits(m.question_features(question, topic_kind)), dim=-1)
                            for m in self.members]).mean(0)
-        adjusted = False
-        if self.path_text is not None and self.path_text_scale:
+        adjusted = self.mlp_weight != 1.0 or bool(self.length_prior.any())
+        out = self.mlp_weight * out + self.length_prior
+        if self.has_expert and self.path_text_scale:
             out, adjusted = out + self.path_text_scale * self.zero_shot(question), True
         if stated_steps is not None and self.step_prior.penalty and bool((stated_steps > 0).any()):
             out, adjusted = out + self.step_prior.adjust(stated_steps, self.path_runs), True
         return torch.log_softmax(out, dim=-1) if adjusted else out
 
+    @property
+    def has_expert(self) -> bool:
+        return self.path_text is not None or hasattr(self, "bank_whole")
+
     def zero_shot(self, question: torch.Tensor) -> torch.Tensor:
-        """(B, Hq) unit rows → (B, P) cosine with every path's description prototype."""
-        return question @ self.path_text.T
+        """(B, Hq) unit rows → (B, P): each path's best description cosine (its prototype's cosine in
+        models saved before the description bank)."""
+        if self.path_text is not None:
+            return question @ self.path_text.T
+        s = question @ self.bank_whole.float().T  # (B, D)
+        starts = torch.searchsorted(self.bank_owner, torch.arange(len(self.members[0].paths)))
+        return torch.from_numpy(np.maximum.reduceat(s.numpy(), starts.numpy(), axis=1))
 
     def type_probs(self, question: torch.Tensor, topic_kind: torch.Tensor) -> torch.Tensor:
         """(B, Hq), (B,) → (B, K) mean of the members' answer-kind distributions."""

@@ -25,6 +25,11 @@ class StepTrace:
     first_row: np.ndarray  # int64 [n] triple row that first reached nodes[i]
     first_prev: np.ndarray  # int64 [n] the node it came from
     rows: np.ndarray  # int64 [m] every triple row walked at this step (capped)
+    twin: np.ndarray | None = None  # bool [n] reached through owl:sameAs from a node of this same step
+
+    def __post_init__(self) -> None:
+        if self.twin is None:
+            self.twin = np.zeros(len(self.nodes), dtype=bool)
 
 
 @dataclass
@@ -40,27 +45,34 @@ class Execution:
         return self.trace[-1].nodes if self.trace else np.zeros(0, dtype=np.int64)
 
     def evidence(self, answer: int, triples: np.ndarray) -> list[Step]:
-        """The chain of steps topic → ``answer`` (empty if the path does not reach it)."""
+        """The chain of steps topic → ``answer`` (empty if the path does not reach it); a twin that
+        joined a frontier adds its ``owl:sameAs`` edge to the chain."""
         chain: list[Step] = []
         node = int(answer)
         for trace in reversed(self.trace):
-            i = int(np.searchsorted(trace.nodes, node))
-            if i >= len(trace.nodes) or trace.nodes[i] != node:
-                return []
-            row, prev = int(trace.first_row[i]), int(trace.first_prev[i])
-            h, r, t = (int(x) for x in triples[row])
-            chain.append(Step(h, r, t, forward=(h == prev and t == node)))
-            node = prev
+            for _ in range(2):  # at most one sameAs hop inside a step: twin → the node it twins
+                i = int(np.searchsorted(trace.nodes, node))
+                if i >= len(trace.nodes) or trace.nodes[i] != node:
+                    return []
+                row, prev = int(trace.first_row[i]), int(trace.first_prev[i])
+                h, r, t = (int(x) for x in triples[row])
+                chain.append(Step(h, r, t, forward=(h == prev and t == node)))
+                node = prev
+                if not trace.twin[i]:
+                    break
         return chain[::-1] if node == self.topic else []
 
 
 def execute(walker, topic: int, path: RelationPath, max_frontier: int = 2000,
-            max_edges: int = 4000) -> Execution:
+            max_edges: int = 4000, same_as: int | None = None) -> Execution:
     """Walk ``path`` from ``topic``: each step follows its relation forwards (head → tail) or
-    backwards. Frontiers above ``max_frontier`` nodes are cut (WordNet hubs such as "person")."""
+    backwards. Frontiers above ``max_frontier`` nodes are cut (WordNet hubs such as "person").
+    With ``same_as`` (the graph's owl:sameAs relation) an intermediate frontier is joined by its
+    nodes' twins, so a path crosses sources: Mount Fuji → part of → Japan (WordNet) = Japan
+    (GeoNames) → capital → Tokyo. The last step's answers are not twinned (one answer, not two)."""
     out = Execution(topic, path)
     frontier = np.array([topic], dtype=np.int64)
-    for relation, forward in path.steps:
+    for step, (relation, forward) in enumerate(path.steps):
         rows, _ = walker.edge_rows(frontier, "out" if forward else "in")
         trip = np.asarray(walker.triples[rows])
         keep = trip[:, 1] == relation
@@ -71,11 +83,37 @@ def execute(walker, topic: int, path: RelationPath, max_frontier: int = 2000,
         if len(nodes) > max_frontier:
             nodes, first = nodes[:max_frontier], first[:max_frontier]
             out.truncated = True
-        out.trace.append(StepTrace(nodes, rows[first], prev[first].astype(np.int64), rows[:max_edges]))
-        frontier = nodes
+        trace = StepTrace(nodes, rows[first], prev[first].astype(np.int64), rows[:max_edges])
+        if same_as is not None and step < len(path) - 1 and len(nodes):
+            trace = _with_twins(walker, trace, same_as, max_frontier)
+        out.trace.append(trace)
+        frontier = trace.nodes
         if len(frontier) == 0:
             break
     return out
+
+
+def _with_twins(walker, trace: StepTrace, same_as: int, max_frontier: int) -> StepTrace:
+    """``trace`` plus the owl:sameAs twins of its nodes (reached through the sameAs edge)."""
+    rows, forward = walker.edge_rows(trace.nodes, "both")
+    trip = np.asarray(walker.triples[rows])
+    keep = trip[:, 1] == same_as
+    rows, trip, forward = rows[keep], trip[keep], forward[keep]
+    if not len(rows):
+        return trace
+    prev = np.where(forward, trip[:, 0], trip[:, 2]).astype(np.int64)
+    twin = np.where(forward, trip[:, 2], trip[:, 0]).astype(np.int64)
+    new = ~np.isin(twin, trace.nodes)
+    twin, rows, prev = twin[new], rows[new], prev[new]
+    twin, first = np.unique(twin, return_index=True)
+    room = max(0, max_frontier - len(trace.nodes))
+    twin, first = twin[:room], first[:room]
+    nodes = np.concatenate([trace.nodes, twin])
+    order = np.argsort(nodes, kind="stable")
+    cat = lambda a, b: np.concatenate([a, b])[order]  # noqa: E731
+    return StepTrace(nodes[order], cat(trace.first_row, rows[first]), cat(trace.first_prev, prev[first]),
+                     np.concatenate([trace.rows, rows[first]]),
+                     cat(trace.twin, np.ones(len(twin), dtype=bool)))
 
 
 @dataclass

@@ -22,6 +22,7 @@ from kgnlu.qa.step_counts import StepCountPrior
 FORMAT, VERSION = "kgnlu-qa", 1
 CONFIG_FILE, WEIGHTS_FILE = "qa.json", "model.safetensors"
 ENCODER_CLASSES = ("Encoder", "KGEncoder")  # the only classes a saved QA model may name
+LEGACY_CONFIG_KEYS = ("path_text_limit",)  # knobs older models saved that no longer exist
 
 
 def graph_checksum(kg) -> str:
@@ -46,9 +47,14 @@ def save_model(model: QAModel, folder: str | Path, kg, encoder_spec: dict, encod
             spec["class"] = type(encoder).__name__
         state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(staging / WEIGHTS_FILE))
+        rerank = {}
+        stage = getattr(model, "rerank", None)
+        if stage is not None:  # only the layers it runs and its head (kgnlu.qa.reranker)
+            stage.reranker.save(staging)
+            rerank = {"rerank": {"layers": stage.reranker.layers, "descriptions": stage.descriptions}}
         meta = {"format": FORMAT, "version": VERSION, "config": to_dict(model.config),
                 **model.metadata(), "graph": {"name": kg.name, "checksum": graph_checksum(kg)},
-                "encoder": spec, **(extra or {})}
+                "encoder": spec, **rerank, **(extra or {})}
         (staging / CONFIG_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     return folder
 
@@ -77,7 +83,7 @@ def load_model(folder: str | Path, kg) -> tuple[QAModel, dict]:
         raise QAError(f"{folder} was trained on graph {meta['graph']['name']!r} ({want[:19]}…), not on "
                       f"{kg.path} ({have[:19]}…); load it with the graph it was trained on, or retrain "
                       "with `kgnlu qa train`")
-    config = QAConfig.from_dict(meta["config"])
+    config = QAConfig.from_dict({k: v for k, v in meta["config"].items() if k not in LEGACY_CONFIG_KEYS})
     if "topic_surface" not in meta["config"]:
         config.topic_surface = False  # saved before the topic head read mention embeddings
     paths = [RelationPath.from_symbols(s) for s in meta["paths"]]
@@ -88,15 +94,41 @@ def load_model(folder: str | Path, kg) -> tuple[QAModel, dict]:
     text = state.get("scorer.members.0.relation_text")
     if text is None:
         raise QAError(f"{folder / WEIGHTS_FILE} lacks the relation-name embeddings; retrain the model")
+    bank = None
+    if "scorer.bank_whole" in state:
+        from kgnlu.qa.path_matching import DescriptionBank
+
+        bank = DescriptionBank.from_arrays(state["scorer.bank_owner"].numpy(), state["scorer.bank_whole"].float().numpy(),
+                                           len(paths), where=str(folder / WEIGHTS_FILE))
+    elif "mlp_weight" not in meta["config"]:
+        config.hop_penalty = 0.0  # saved before the description bank: scores as it did
     # models saved before the zero-shot path expert have no prototypes: they score as they did
-    model = QAModel(config, paths, meta["relation_ids"], meta["kinds"], text[:-1], state.get("scorer.path_text"))
+    model = QAModel(config, paths, meta["relation_ids"], meta["kinds"], text[:-1], state.get("scorer.path_text"),
+                    bank)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
         raise QAError(f"{folder / WEIGHTS_FILE} does not fit its {CONFIG_FILE}: {err}") from None
     # absent in models saved before the prior
     model.scorer.step_prior = StepCountPrior.from_dict(meta.get("step_counts"), where=str(folder / CONFIG_FILE))
+    model.rerank = _load_rerank(folder, meta.get("rerank"), len(paths))
     return model.eval(), meta
+
+
+def _load_rerank(folder: Path, spec, num_paths: int):
+    """The saved reranker stage (None for models saved without one); a malformed entry raises QAError."""
+    if spec is None:
+        return None
+    from kgnlu.qa.reranker import PathReranker, RerankStage
+
+    where = folder / CONFIG_FILE
+    if not isinstance(spec, dict) or not isinstance(spec.get("layers"), int) or not 1 <= spec["layers"] <= 6:
+        raise QAError(f"{where}: 'rerank' must hold 'layers' (1-6) and 'descriptions'; retrain the model")
+    descriptions = spec.get("descriptions")
+    if not (isinstance(descriptions, list) and len(descriptions) == num_paths
+            and all(isinstance(d, str) for d in descriptions)):
+        raise QAError(f"{where}: 'rerank.descriptions' must be one string per path ({num_paths}); retrain the model")
+    return RerankStage(PathReranker.load(folder, spec["layers"]), descriptions)
 
 
 def load_encoder(folder: str | Path, meta: dict):

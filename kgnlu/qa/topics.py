@@ -23,6 +23,12 @@ class TopicMention:
     candidates: list[tuple[int, float]]  # (internal entity id, p(entity | mention)), best first
     surface_vector: np.ndarray | None = None  # float32 [Hq] the mention's own text, embedded (KGQA.prepare)
     stated_steps: int | None = None  # the step count its masked question states (KGQA.prepare; step_counts)
+    frame: bool = False  # names only a relation or the expected type ("opposite", "country"): kgnlu.qa.frame_words
+    expected_type: str | None = None  # the answer's type word its masked question asks for ("country")
+    topic_type: str | None = None  # an apposition's type word on this mention ("the *city* of Lyon")
+    side_vectors: np.ndarray | None = None  # float32 [2, Hq] the question left / right of it (zero-shot scoring)
+    masked_text: str = ""  # the question with this mention replaced by the placeholder (KGQA.prepare)
+    salience: float = 0.0  # in [0, 3]: its words' rarity in the graph's texts, +1 a proper name, +1 "of" object or possessor
 
 
 def same_as_relation(kg) -> int | None:

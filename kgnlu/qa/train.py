@@ -31,7 +31,7 @@ from kgnlu.qa.answer_types import kind_distribution, kind_of
 from kgnlu.qa.batches import GraphBatches, PathBatches
 from kgnlu.qa.config import QAConfig
 from kgnlu.qa.dataset import QAExample, read_split, sample_evenly
-from kgnlu.qa.model import QAModel, all_one_hop_paths, path_prototypes, relation_texts
+from kgnlu.qa.model import QAModel, all_one_hop_paths, relation_texts
 from kgnlu.qa.objectives import GNNObjective, PathObjective
 from kgnlu.qa.paths import RelationPath
 from kgnlu.qa.question import mask_span
@@ -68,14 +68,14 @@ def resolve(kg, examples: list[QAExample]) -> tuple[list[Resolved], int]:
 
 
 def holdout_split(examples: list[Resolved]) -> tuple[list[Resolved], list[Resolved]]:
-    """(kept, held out): the last training template of every path (``NAME/tK`` with the largest
-    K) is held out, a paraphrase check that never reads the test or paraphrase_test splits."""
-    last: dict[str, int] = {}
+    """(kept, held out): the last training wording of every path (``PATH/wK`` or ``NAME/tK`` with
+    the largest K) is held out, a paraphrase check that never reads the test splits."""
+    last: dict[tuple[str, str], int] = {}
     for r in examples:
         name, _, tag = r.example.template_id.rpartition("/")
-        if tag[:1] == "t" and tag[1:].isdigit():
-            last[name] = max(last.get(name, -1), int(tag[1:]))
-    held = {f"{name}/t{k}" for name, k in last.items() if k > 0}  # a path keeps >= 1 template
+        if tag[:1] in ("t", "w") and tag[1:].isdigit():
+            last[name, tag[0]] = max(last.get((name, tag[0]), -1), int(tag[1:]))
+    held = {f"{name}/{t}{k}" for (name, t), k in last.items() if k > 0}  # a path keeps >= 1 wording
     return ([r for r in examples if r.example.template_id not in held],
             [r for r in examples if r.example.template_id in held])
 
@@ -103,13 +103,19 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
         log(f"qa: holding out one template per path: {len(held)} questions")
     log(f"qa: {len(train)} training questions ({len(train_all)} usable, {dropped} not in the graph)")
 
-    paths = list(dict.fromkeys(all_one_hop_paths(kg) + [r.path for r in train + held]))
+    paths = vocabulary(kg, qa.cues.profile, [r.path for r in train + held], cfg)
     relation_text = torch.from_numpy(qa.questions.encode(relation_texts(kg)))
-    path_text, described = None, []
-    if cfg.path_text_scale or cfg.augment_repeat:  # embedding the descriptions costs ~30 s with MiniLM
-        path_text, described = path_prototypes(qa.questions.encode, kg, paths, cfg.path_text_limit)
+    bank, described = None, []
+    if cfg.path_text_scale or cfg.augment_repeat:  # the zero-shot expert: every path's descriptions embedded
+        from kgnlu.qa.path_matching import DescriptionBank
+        from kgnlu.qa.zero_shot import path_descriptions
+
+        t0 = time.perf_counter()
+        bank = DescriptionBank.build(path_descriptions(kg, paths), qa.questions.encode, cfg.placeholder)
+        described = np.split(bank.whole, bank.starts[1:])
+        log(f"qa: {len(paths)} relation paths, {len(bank.owner)} descriptions embedded in {time.perf_counter() - t0:.0f}s")
     model = QAModel(cfg, paths, [kg.relation_id(r) for r in range(kg.num_relations)], kg.kinds, relation_text,
-                    path_text)
+                    bank=bank)
 
     t0 = time.perf_counter()
     masked = [mask_span(r.example.question, *r.example.topic_span, cfg.placeholder) for r in train]
@@ -132,7 +138,11 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
         "answer_kinds": torch.from_numpy(np.stack([kind_distribution(kg, r.answers) for r in train])),
     }
     if cfg.augment_repeat:
-        extra = _augmentation(tensors, described, cfg.augment_repeat, len(kg.kinds))
+        # as many description rows as question rows at most: thousands of paths would drown the questions
+        used = len(set(tensors["path"].tolist()))
+        per_path = max(1, int(np.mean([len(d) for d in described]))) if described else 1
+        repeat = max(1, min(cfg.augment_repeat, round(len(train) / max(1, used * per_path))))
+        extra = _augmentation(tensors, described, repeat, len(kg.kinds))
         tensors = {k: torch.cat([v, extra[k]]) for k, v in tensors.items()}
         log(f"qa: {len(extra['path'])} path descriptions added to the training questions")
     lexicon = None
@@ -178,7 +188,7 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
         path_metrics["members"] = len(members)
         log(f"qa: path scorer trained, {steps} steps: " + _fmt(path_metrics))
         model.eval()
-        graphs = _gnn_graphs(model, kg, linked_pool[: cfg.gnn_examples], mentions, mention_vectors)
+        graphs = _gnn_graphs(model, kg, linked_pool[: cfg.gnn_examples], mentions, mention_vectors, qa.cues)
         gnn_metrics = {}
         if graphs:
             gsteps = cfg.gnn_epochs * -(-len(graphs) // 32)
@@ -188,12 +198,15 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
             gnn_metrics = Trainer(GNNObjective(model), gnn_cfg, GraphBatches(graphs, 32, cfg.seed)).fit().train_metrics
             log(f"qa: GNN trained on {len(graphs)} subgraphs, {gsteps} steps: " + _fmt(gnn_metrics))
         model.eval()
+        rerank_report = {}
+        if cfg.reranker:
+            model.rerank, rerank_report = _fit_reranker(qa, model, train, masked, vectors, cfg, work / "reranker", log)
     finally:
         if work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
 
     report = {"train_questions": len(train), "augmented_questions": augmented, "dropped": dropped, "paths": len(paths),
-              "path_scorer": path_metrics, "gnn": gnn_metrics,
+              "path_scorer": path_metrics, "gnn": gnn_metrics, "reranker": rerank_report,
               "step_counts": {**model.scorer.step_prior.to_dict(), "penalty": model.scorer.step_prior.penalty}}
     if held:
         # the path alone (gold topic), then the whole pipeline (linking, topic choice, walks, GNN)
@@ -221,6 +234,22 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
             report["dev_path_text"] = {"hits@1_with": with_expert, "hits@1_without": without_expert, "used": keep}
             log(f"qa: dev hits@1 {with_expert:.3f} with the zero-shot path expert, {without_expert:.3f} without"
                 f" → expert {'kept' if keep else 'off'}")
+        stage = getattr(model, "rerank", None)
+        if stage is not None:
+            # the reranker earns its latency on unseen wordings: kept unless it costs hits@1 there
+            # (paraphrase_dev rewords dev questions with held-out wordings; dev when there is none)
+            para = data_dir / "paraphrase_dev.jsonl"
+            check = sample_evenly(read_split(para), 600, cfg.seed) if para.is_file() else dev
+            check_prepared = qa.prepare([ex.question for ex in check]) if para.is_file() else prepared
+            with_rerank = dev_hits(qa, check, check_prepared)[1]
+            model.rerank = None
+            without_rerank = dev_hits(qa, check, check_prepared)[1]
+            keep = with_rerank >= without_rerank
+            model.rerank = stage if keep else None
+            report["dev_reranker"] = {"split": para.stem if para.is_file() else "dev", "hits@1_with": with_rerank,
+                                      "hits@1_without": without_rerank, "used": keep}
+            log(f"qa: {report['dev_reranker']['split']} hits@1 {with_rerank:.3f} with the reranker, "
+                f"{without_rerank:.3f} without → reranker {'kept' if keep else 'off'}")
         with_gnn, without = dev_hits(qa, dev, prepared)
         cfg.gnn_weight = cfg.gnn_weight if with_gnn >= without else 0.0
         report["dev"] = {"questions": len(dev), "hits@1_with_gnn": with_gnn, "hits@1_without_gnn": without,
@@ -229,6 +258,56 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
             f" → GNN {'kept' if cfg.gnn_weight else 'off'}")
     report["seconds"] = round(time.perf_counter() - started, 1)
     return model, report
+
+
+def vocabulary(kg, profile, trained: list[RelationPath], cfg: QAConfig) -> list[RelationPath]:
+    """The paths a trained model scores: every step (redundant inverses left out), the zero-shot
+    catalog (paths that exist with answer sets up to ``zero_shot_max_answers``: a question may ask
+    for a path no generated question used) and every path the training questions use."""
+    from kgnlu.qa.path_catalog import CatalogConfig, path_catalog
+
+    catalog = [s.path for s in path_catalog(kg, CatalogConfig(max_answers=cfg.zero_shot_max_answers))]
+    return list(dict.fromkeys(all_one_hop_paths(kg, profile) + catalog + trained))
+
+
+def _fit_reranker(qa, model: QAModel, train: list[Resolved], masked: list[str], vectors: torch.Tensor,
+                  cfg: QAConfig, work: Path, log):
+    """Mine listwise examples from training questions with the trained first stage, fine-tune the
+    reranker (:mod:`.reranker_training`) and report its accuracy on 200 mined examples it did not
+    train on, beside the first stage's on the same candidates."""
+    import os
+
+    from kgnlu.qa.reasoner import walkable_first_steps
+    from kgnlu.qa.reranker import PathReranker, RerankStage, canonical_descriptions
+    from kgnlu.qa.reranker_training import mine_examples, rerank_accuracy, train_reranker
+
+    kg, profile = qa.kg, qa.cues.profile
+    pick = random.Random(cfg.seed + 7).sample(range(len(train)), min(len(train), cfg.reranker_examples + 200))
+    with torch.no_grad():
+        logp = model.scorer.path_log_probs(vectors[pick], torch.tensor([kind_of(kg, train[i].topic) for i in pick]),
+                                           torch.tensor([stated_steps(masked[i]) or 0 for i in pick]))
+    walkable = walkable_first_steps(kg, [train[i].topic for i in pick], model.paths)
+    examples = mine_examples(model, profile, [masked[i] for i in pick], [train[i].topic for i in pick],
+                             [train[i].path for i in pick], logp, walkable, cfg.reranker_candidates, cfg.seed)
+    held = min(200, len(examples) // 5)  # a fifth, at most 200, only for the report
+    check, fit = examples[:held], examples[held:]
+    if not fit:
+        log("qa: too few training questions to mine reranker examples from; no reranker")
+        return None, {"examples": 0}
+    descriptions = canonical_descriptions(kg, model.paths, profile)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(cfg.threads, min(2, os.cpu_count() or 1)))  # a transformer gains from two
+    try:
+        reranker = PathReranker.from_minilm(cfg.reranker_layers)
+        report = train_reranker(reranker, fit, descriptions, cfg, work, log)
+    finally:
+        torch.set_num_threads(threads)
+    first = [int(torch.argmax(logp[ex.row, ex.paths]).item() == ex.gold) for ex in check]
+    report.update({"heldout_examples": len(check), "heldout_accuracy": rerank_accuracy(reranker, check, descriptions),
+                   "heldout_first_stage_accuracy": float(np.mean(first)) if first else 0.0})
+    log(f"qa: reranker picks the gold path among {cfg.reranker_candidates} on {report['heldout_accuracy']:.3f} of "
+        f"{len(check)} held-out training questions (first stage {report['heldout_first_stage_accuracy']:.3f})")
+    return RerankStage(reranker, descriptions), report
 
 
 def _augmentation(tensors: dict[str, torch.Tensor], described: list[np.ndarray], repeat: int,
@@ -258,15 +337,17 @@ def _augmentation(tensors: dict[str, torch.Tensor], described: list[np.ndarray],
 
 def _lexical_rows(tensors: dict[str, torch.Tensor], masked: list[str], encode, lexicon, cfg: QAConfig
                   ) -> dict[str, torch.Tensor]:
-    """``cfg.lexical_variants`` WordNet rewordings (:mod:`kgnlu.qa.lexical`) of every training row:
-    each distinct masked question (a template, since the topic is masked) is reworded and embedded
-    once; a row's copies keep its path, topic kind and answer kinds."""
+    """WordNet rewordings (:mod:`kgnlu.qa.lexical`) of every training row: each distinct masked
+    question (a wording, since the topic is masked) is reworded ``cfg.lexical_variants`` times —
+    fewer when there are many distinct wordings, so at most ``cfg.lexical_budget`` texts are
+    embedded — and embedded once; a row's copies keep its path, topic kind and answer kinds."""
     from kgnlu.qa.lexical import lexical_variants
 
     rng = random.Random(cfg.seed)
     keep = frozenset({cfg.placeholder})
-    variants = {text: lexical_variants(text, lexicon, cfg.lexical_variants, rng, cfg.lexical_rate, keep)
-                for text in dict.fromkeys(masked)}
+    distinct = list(dict.fromkeys(masked))
+    n = max(1, min(cfg.lexical_variants, cfg.lexical_budget // max(1, len(distinct))))
+    variants = {text: lexical_variants(text, lexicon, n, rng, cfg.lexical_rate, keep) for text in distinct}
     flat = list(dict.fromkeys(v for vs in variants.values() for v in vs))
     row_of = {text: i for i, text in enumerate(flat)}
     vectors = torch.from_numpy(encode(flat))
@@ -351,13 +432,13 @@ def _topic_tensors(spans: list[tuple[int, int]], mentions, vectors) -> dict[str,
     return out
 
 
-def _gnn_graphs(model, kg, pool: list[Resolved], mentions, vectors) -> list[dict[str, np.ndarray]]:
+def _gnn_graphs(model, kg, pool: list[Resolved], mentions, vectors, cues=None) -> list[dict[str, np.ndarray]]:
     """Retrieved subgraphs of training questions, with the gold answers marked among candidates."""
     graphs = []
     for r, ms, vs in zip(pool, mentions, vectors, strict=False):
         if not ms:
             continue
-        res = reason(model, kg, ms, vs, use_gnn=False)
+        res = reason(model, kg, ms, vs, use_gnn=False, cues=cues)
         if res.gnn is None:
             continue
         gold = np.isin(res.candidates, r.answers)
@@ -378,7 +459,7 @@ def dev_hits(qa, examples: list[QAExample], prepared=None) -> tuple[float, float
     mentions, vectors = prepared or qa.prepare([ex.question for ex in examples])
     with_gnn, without = [], []
     for ex, ms, vs in zip(examples, mentions, vectors, strict=True):
-        r = reason(qa.model, qa.kg, ms, vs, use_gnn=True)
+        r = reason(qa.model, qa.kg, ms, vs, use_gnn=True, cues=qa.cues)
         for scores, out in ((r.final, with_gnn), (r.base, without)):
             top = [qa.kg.entity_id(r.candidates[i]) for i in np.argsort(-scores, kind="stable")[:1]]
             out.append({"id": ex.id, "answers": top})

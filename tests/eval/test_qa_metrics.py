@@ -52,7 +52,7 @@ def test_predictions_match_by_question_text_and_answer_objects():
 def test_eval_qa_command_writes_json_markdown_and_png(tmp_path, capsys):
     data = tmp_path / "data"
     data.mkdir()
-    for split in ("test", "paraphrase_test"):
+    for split in ("test", "paraphrase_dev"):
         (data / f"{split}.jsonl").write_text("".join(json.dumps(q | {"id": q["id"].replace("test", split)}) + "\n"
                                                      for q in GOLD), encoding="utf-8")
     pred = tmp_path / "pred.jsonl"
@@ -61,8 +61,8 @@ def test_eval_qa_command_writes_json_markdown_and_png(tmp_path, capsys):
     assert main(["eval", "qa", str(pred), str(data), "--out", str(out), "--json"]) == 0
     report = json.loads((out / "qa.json").read_text())
     assert report["splits"]["test"]["hits@1"] == 1.0
-    assert report["splits"]["paraphrase_test"]["predicted"] == 0  # its ids are not in pred.jsonl
-    assert report["splits"]["paraphrase_test"]["hits@5"] == 0.0
+    assert report["splits"]["paraphrase_dev"]["predicted"] == 0  # its ids are not in pred.jsonl
+    assert report["splits"]["paraphrase_dev"]["hits@5"] == 0.0
     assert "| test | 2 | 1 |" in (out / "qa.md").read_text()
     assert (out / "qa_hits_by_hops.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     capsys.readouterr()

@@ -73,10 +73,13 @@ def test_mapping_labels_aliases_texts_kinds_literals(tmp_path):
         (anon, EX + "knows", bob),
     }
     # an English (or language-less) label wins over the first one; every label is an alias
-    assert s["labels"] == {alice: "Alice Smith", bob: "Bob", EX + "knows": "knows"}
+    # unlabelled named nodes are named by their IRI's local name (the dog synset's id has no word)
+    assert s["labels"] == {alice: "Alice Smith", bob: "Bob", EX + "knows": "knows", EX + "Agent": "Agent",
+                           "schema:Person": "Person"}
     assert s["relation_labels"] == {EX + "knows": "knows"}
     assert s["aliases"] == {("alice", alice), ("alice smith", alice), ("ali", alice),
-                            ("al", alice), ("bob", bob), ("knows", EX + "knows")}
+                            ("al", alice), ("bob", bob), ("knows", EX + "knows"),
+                            ("agent", EX + "Agent"), ("person", "schema:Person")}
     assert s["texts"] == {alice: "A person. Likes graphs."}
     assert s["kinds"] == {alice: "schema:Person", bob: "schema:Person"}
     assert s["literals"] == 1  # ex:age 42: kept only in the SPARQL store

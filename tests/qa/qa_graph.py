@@ -1,6 +1,7 @@
 """A tiny geography + WordNet-like graph for QA tests, and a QA data set over it written in the
-`kgnlu data make-qa` format (train/dev/test/paraphrase_test JSONL), answers computed by walking
-the fixture's own triple list (not by kgnlu)."""
+`kgnlu data make-qa` format (train/dev/test/paraphrase_dev JSONL: paraphrase_dev twins the dev
+questions in held-out wordings), answers computed by walking the fixture's own triple list (not by
+kgnlu)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ WORD_TRIPLES = [
     ("excavator", "wnrel:domain_topic", "construction"), ("building", "wnrel:domain_topic", "construction"),
 ]
 
-# (template id, relation path, question templates used in train/dev/test, paraphrase-test templates)
+# (template id, relation path, question templates used in train/dev/test, held-out (paraphrase_dev) templates)
 TEMPLATES = [
     ("city_country", ["gnrel:country"], ["Which country is {} in?", "{} is a city in which country?"],
      ["In what nation can one find {}?"]),
@@ -159,11 +160,12 @@ def _topics(template_id: str) -> list[str]:
 
 
 def make_qa_data(out: Path) -> Path:
-    """train/dev/test split by topic entity (every 5th topic to test, every 7th to dev)."""
+    """train/dev/test split by topic entity (every 5th topic to test, every 7th to dev); each dev topic
+    also gets one paraphrase_dev question in its path's held-out wording."""
     out.mkdir(parents=True, exist_ok=True)
     labels = {ext(n): n for n in CONTINENTS + [c for c, *_ in COUNTRIES]}
     labels.update({ext(c): c for _, _, cap, cities in COUNTRIES for c in [cap, *cities]})
-    rows = {s: [] for s in ("train", "dev", "test", "paraphrase_test")}
+    rows = {s: [] for s in ("train", "dev", "test", "paraphrase_dev")}
     for tid, relations, templates, paraphrases in TEMPLATES:
         for i, name in enumerate(_topics(tid)):
             answers = sorted(walk(ext(name), relations))
@@ -173,7 +175,9 @@ def make_qa_data(out: Path) -> Path:
             uses = [(split, t, f"{tid}/t{j}") for j, t in enumerate(templates)]
             if split == "test":
                 j = i % len(templates)
-                uses = [("test", templates[j], f"{tid}/t{j}"), ("paraphrase_test", paraphrases[0], f"{tid}/p0")]
+                uses = [("test", templates[j], f"{tid}/t{j}")]
+            if split == "dev":
+                uses.append(("paraphrase_dev", paraphrases[0], f"{tid}/p0"))
             for s, template, template_id in uses:
                 q = template.format(name)
                 start = q.index(name)

@@ -71,7 +71,8 @@ def test_answers_carry_evidence_chaining_topic_to_answer(trained, qa_graph):
             assert node == answer.entity
     top = result[0].evidence[0]
     assert top.relations == ("gnrel:country", "gnrel:continent")
-    assert top.text == "Kyoto --gnrel:country--> Japan; Japan --gnrel:continent--> Asia"
+    # relations without an rdfs:label read as their local name (KnowledgeGraph.relation_label)
+    assert top.text == "Kyoto --country--> Japan; Japan --continent--> Asia"
 
 
 def test_batch_equals_single_answers(trained):
@@ -159,18 +160,22 @@ def test_zero_shot_prototypes_round_trip_and_old_models_still_load(trained, qa_g
         mixed = loaded.scorer.path_log_probs(q, kinds)
         assert torch.allclose(mixed, new.scorer.path_log_probs(q, kinds), atol=1e-6)
         assert not torch.allclose(mixed, old.scorer.path_log_probs(q, kinds), atol=1e-3)
-    # a model saved before the expert existed: no prototypes, no config keys → scores as it did
+    # a model saved before the expert existed: no prototypes, none of the later config keys (a
+    # retired one, path_text_limit, still there) → the members' mean log-probabilities, as it scored
     state = load_file(str(folder / "model.safetensors"))
     del state["scorer.path_text"]
     save_file(state, str(folder / "model.safetensors"))
     meta = json.loads((folder / "qa.json").read_text())
-    for key in ("path_text_scale", "path_text_limit", "augment_repeat"):
+    for key in ("path_text_scale", "augment_repeat", "mlp_weight", "hop_penalty", "side_weight"):
         del meta["config"][key]
+    meta["config"]["path_text_limit"] = 48
     (folder / "qa.json").write_text(json.dumps(meta))
     legacy, _ = load_model(folder, qa_graph)
-    assert legacy.scorer.path_text is None
+    assert legacy.scorer.path_text is None and not legacy.scorer.has_expert
     with torch.no_grad():
-        assert torch.allclose(legacy.scorer.path_log_probs(q, kinds), old.scorer.path_log_probs(q, kinds), atol=1e-6)
+        members = torch.stack([torch.log_softmax(m.path_logits(m.question_features(q, kinds)), dim=-1)
+                               for m in old.scorer.members]).mean(0)
+        assert torch.allclose(legacy.scorer.path_log_probs(q, kinds), members, atol=1e-6)
 
 
 def test_loading_against_another_graph_is_refused(trained, tmp_path):
@@ -250,11 +255,11 @@ def test_fewshot_mode_puts_retrieved_facts_in_the_prompt(trained, tiny_text_mode
                                     ffn_size=64, max_positions=512)).eval()
     scorer = CausalLMScorer.from_kgnlu(lm, tokenizer)
     facts = qa.facts("Which continent is the city Kyoto in?")
-    assert ("Kyoto", "gnrel:country", "Japan") in facts and ("Japan", "gnrel:continent", "Asia") in facts
+    assert ("Kyoto", "country", "Japan") in facts and ("Japan", "continent", "Asia") in facts
     demo = FewShotExample("What is the capital of France?", ["Paris", "Lyon"], 0)
     out = qa.fewshot_answer(scorer, "Which continent is the city Kyoto in?", ["Asia", "Europe"], demos=[demo])
     assert out["shots"] == 1 and len(out["scores"]) == 2 and out["answer"] in ("Asia", "Europe")
-    assert "Japan gnrel:continent Asia" in out["prompt"] and "What is the capital of France?" in out["prompt"]
+    assert "Japan continent Asia" in out["prompt"] and "What is the capital of France?" in out["prompt"]
     bare = qa.fewshot_answer(scorer, "Which continent is the city Kyoto in?", ["Asia", "Europe"], with_facts=False)
     assert bare["facts"] == [] and "Japan" not in bare["prompt"]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from kgnlu.cli import main
 from tests.qa.qa_graph import ext
 
@@ -24,7 +26,7 @@ def test_one_question_as_json_line(trained, qa_graph, capsys):
     assert top["entity"] == ext("Japan") and top["label"] == "Japan"
     assert top["evidence"][0]["triples"][0] == {
         "head": ext("Osaka"), "relation": "gnrel:country", "tail": ext("Japan"), "head_label": "Osaka",
-        "relation_label": "gnrel:country", "tail_label": "Japan", "forward": True}
+        "relation_label": "country", "tail_label": "Japan", "forward": True}
 
 
 def test_input_jsonl_one_object_a_line(trained, qa_graph, tmp_path, capsys):
@@ -51,15 +53,57 @@ def test_bad_input_line_is_a_clear_error(trained, qa_graph, tmp_path, capsys):
     assert "q.jsonl:1" in capsys.readouterr().err
 
 
-def test_default_model_comes_from_kgnlu_home(trained, qa_graph, tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def zero_shot_calls(trained, monkeypatch):
+    """KGQA.from_graph replaced by a recorder returning the trained fixture model: which model
+    `kgnlu qa` picks is under test here, not zero-shot answering (tests/qa/test_zero_shot.py)."""
+    from kgnlu.qa import KGQA
+
+    calls = []
+
+    def from_graph(cls, graph, *args, **kwargs):
+        calls.append(graph)
+        return trained[0]
+
+    monkeypatch.setattr(KGQA, "from_graph", classmethod(from_graph))
+    return calls
+
+
+def test_default_model_comes_from_kgnlu_home(trained, qa_graph, tmp_path, monkeypatch, capsys, zero_shot_calls):
     _, _, model = trained
     monkeypatch.setenv("KGNLU_HOME", str(tmp_path))
-    assert main(["qa", str(qa_graph.path), "What is the capital of Kenya?"]) == 2
-    assert "kgnlu qa train" in capsys.readouterr().err  # no default model yet: says how to make one
+    question = [str(qa_graph.path), "What is the capital of Kenya?"]
+    assert main(["qa", *question]) == 0  # no default model yet: zero-shot, and says how to train one
+    err = capsys.readouterr().err
+    assert len(zero_shot_calls) == 1 and "zero-shot" in err and "kgnlu qa train" in err
     shutil.copytree(model, tmp_path / "qa" / "models" / "default")
-    assert main(["qa", str(qa_graph.path), "What is the capital of Kenya?"]) == 0
+    assert main(["qa", *question]) == 0
     text = capsys.readouterr().out
-    assert "Nairobi" in text and "--gnrel:capital-->" in text
+    assert len(zero_shot_calls) == 1  # the default model was trained on this graph: used
+    assert "Nairobi" in text and "--capital-->" in text
+    assert main(["qa", *question, "--zero-shot"]) == 0 and len(zero_shot_calls) == 2  # asked for
+
+
+def test_a_default_model_of_another_graph_is_not_used(trained, qa_graph, tmp_path, monkeypatch, capsys,
+                                                       zero_shot_calls):
+    _, _, model = trained
+    monkeypatch.setenv("KGNLU_HOME", str(tmp_path))
+    default = tmp_path / "qa" / "models" / "default"
+    shutil.copytree(model, default)
+    meta = json.loads((default / "qa.json").read_text())
+    meta["graph"]["checksum"] = "sha256:" + "0" * 64
+    (default / "qa.json").write_text(json.dumps(meta))
+    assert main(["qa", str(qa_graph.path), "What is the capital of Kenya?"]) == 0
+    assert len(zero_shot_calls) == 1 and "zero-shot" in capsys.readouterr().err
+    (default / "qa.json").write_text("{not json")  # an unreadable default model does not stop answering
+    assert main(["qa", str(qa_graph.path), "What is the capital of Kenya?"]) == 0
+    assert len(zero_shot_calls) == 2
+
+
+def test_model_and_zero_shot_together_are_refused(trained, qa_graph, capsys):
+    _, _, model = trained
+    assert main(["qa", str(qa_graph.path), "Which country is Osaka in?", "--model", str(model), "--zero-shot"]) == 2
+    assert "--zero-shot" in capsys.readouterr().err
 
 
 def test_train_command_writes_a_model_that_answers(qa_graph, qa_data, tiny_text_model, tmp_path, capsys):
@@ -70,7 +114,7 @@ def test_train_command_writes_a_model_that_answers(qa_graph, qa_data, tiny_text_
     args = ["qa", "train", str(qa_graph.path), "--data", str(qa_data), "--out", str(out), "--encoder",
             str(tmp_path / "enc"), "--tokenizer", str(tmp_path / "tok"), "--json", "qa.ensemble=1", "qa.epochs=25",
             "qa.batch_size=32", "qa.threads=1", "qa.topic_examples=100", "qa.gnn_examples=100",
-            "qa.path_text_scale=60", "qa.augment_repeat=8"]
+            "qa.path_text_scale=60", "qa.augment_repeat=8", "qa.reranker=false", "qa.lexical_variants=0"]
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["train_questions"] > 100 and report["dev"]["questions"] > 0
@@ -91,7 +135,7 @@ def test_train_command_holds_out_a_template_per_path_when_asked(qa_graph, qa_dat
     tokenizer.save(tmp_path / "tok")
     common = ["--data", str(qa_data), "--encoder", str(tmp_path / "enc"), "--tokenizer", str(tmp_path / "tok"),
               "--json", "qa.ensemble=1", "qa.epochs=2", "qa.batch_size=32", "qa.threads=1", "qa.topic_examples=50",
-              "qa.gnn_examples=20", "qa.lexical_variants=0"]
+              "qa.gnn_examples=20", "qa.lexical_variants=0", "qa.reranker=false"]
     assert main(["qa", "train", str(qa_graph.path), "--out", str(tmp_path / "all"), *common]) == 0
     full = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert main(["qa", "train", str(qa_graph.path), "--out", str(tmp_path / "held"), "--holdout-templates",
@@ -115,3 +159,13 @@ def test_eval_command_reports_hits_per_hop_and_latency(trained, qa_graph, qa_dat
     assert set(test["by_hops"]) == {"1", "2", "3"} and test["hits@1"] >= 0.9
     assert report["latency"]["questions"] == 10
     assert 0 < report["latency"]["p50_ms"] <= report["latency"]["p95_ms"]
+
+
+def test_eval_command_scores_test_and_paraphrase_dev_by_default(trained, qa_graph, qa_data, capsys):
+    _, _, model = trained
+    args = ["qa", "eval", str(qa_graph.path), "--data", str(qa_data), "--model", str(model), "--latency-samples", "0",
+            "--limit", "20", "--json"]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(report["splits"]) == {"test", "paraphrase_dev"}
+    assert report["splits"]["paraphrase_dev"]["questions"] == 20

@@ -133,38 +133,68 @@ def test_path_descriptions_nest_steps_from_the_topic_outwards(qa_graph):
     assert inverse[0] == "What is the country whose capital is X?"
 
 
-def test_path_descriptions_fall_back_to_the_relation_label():
+class _OneRelationGraph:
+    """A graph of one relation no phrase table knows: its label (or IRI) is all there is."""
+
+    def __init__(self, relation_id, label):
+        self.rid, self.label = relation_id, label
+
+    def relation_id(self, r):
+        return self.rid
+
+    def relation_label(self, r):
+        return self.label
+
+
+def test_path_descriptions_read_a_relation_label_by_its_grammar():
     from kgnlu.qa.path_text import describe_path
 
-    class Graph:  # a relation no phrase table knows: its label is all there is
-        def relation_id(self, r):
-            return "ex:orbits"
+    orbits = _OneRelationGraph("ex:orbits", "orbits around")  # a verb: "x orbits around y"
+    assert describe_path(orbits, RelationPath(((0, True),)), limit=1) == ["What is the thing something orbits around?"]
+    assert describe_path(orbits, RelationPath(((0, False),)), limit=1) == \
+        ["What is the thing that orbits around something?"]
+    capital = _OneRelationGraph("ex:hasCapital", "ex:hasCapital")  # no label: the local name, a has-noun
+    forward = describe_path(capital, RelationPath(((0, True),)), limit=30)
+    assert forward[0] == "What is the capital of something?"
+    assert "has capital" not in " ".join(forward)  # "has" is grammar, not part of the noun
+    inverse = describe_path(capital, RelationPath(((0, False),)), limit=30)
+    assert inverse[0] == "What is the thing whose capital is something?"
+    for texts in (forward, inverse):
+        assert len(texts) == len(set(texts)) and all(t.count("something") == 1 for t in texts)
 
-        def relation_label(self, r):
-            return "orbits around"
 
-    forward = describe_path(Graph(), RelationPath(((0, True),)), limit=1)
-    backward = describe_path(Graph(), RelationPath(((0, False),)), limit=1)
-    assert forward == ["What is the orbits around of something?"]
-    assert backward == ["What is what has something as its orbits around?"]
-
-
-def test_path_phrases_copy_no_wording_of_the_paraphrase_test():
-    """The zero-shot path expert's phrases are written from the relations' meaning: none shares a
-    five-word run (topic slot included) with a held-out template, so paraphrase_test stays unseen."""
-    import re
-
+def _template_relations() -> set[str]:
     from kgnlu.qa.data.templates import TEMPLATES
-    from kgnlu.qa.path_text import _PHRASES
 
-    def runs(text: str) -> set[tuple[str, ...]]:
-        words = re.findall(r"[a-z{}'-]+", text.replace("{topic}", "{x}").lower())
-        return {tuple(words[i:i + 5]) for i in range(len(words) - 4)}
+    return {step.removesuffix("^-1") for p in TEMPLATES for step in p.relations}
 
-    held = set().union(*(runs(t) for p in TEMPLATES for t in p.heldout))
-    shared = {phrase: runs(phrase) & held for phrases in _PHRASES.values() for phrase in phrases}
-    assert not {p: s for p, s in shared.items() if s}
-    assert runs("the broader class of {x}") & held  # the check does see a copied phrase
+
+def test_every_template_relation_has_curated_phrases_both_ways():
+    """The zero-shot expert and make-qa read kgnlu's own vocabularies (WordNet pointers, GeoNames)
+    through curated phrases, not their labels ("part holonym"): each relation the templates ask
+    about is worded in both directions."""
+    from kgnlu.qa.curated_phrases import PHRASES
+
+    missing = sorted((r, forward) for r in _template_relations() for forward in (True, False)
+                     if not PHRASES.get((r, forward)))
+    assert not missing
+
+
+def test_curated_phrases_and_questions_hold_the_topic_once():
+    from kgnlu.qa.curated_phrases import CUE_WORDS, PHRASES, QUESTIONS
+
+    for (relation, _), phrases in [*PHRASES.items(), *QUESTIONS.items()]:
+        assert relation.partition(":")[0] in ("gnrel", "wnrel", "rdf", "rdfs", "owl", "skos")
+        assert phrases and len(set(phrases)) == len(phrases), relation
+        for text in phrases:
+            assert text.count("{x}") == 1 and "{topic}" not in text, text
+    for phrases in PHRASES.values():  # noun phrases nest: "the capital of the country of {x}"
+        assert all(p == p.strip() and not p.endswith(("?", ".")) for p in phrases)
+    for questions in QUESTIONS.values():
+        assert all(q[0].isupper() or q.startswith("{x}") for q in questions)
+        assert all(q.endswith(("?", ".")) for q in questions)
+    assert set(QUESTIONS) <= set(PHRASES)  # a question frame only for a relation with phrases
+    assert all(w == w.lower() and " " not in w for words in CUE_WORDS.values() for w in words)
 
 
 def test_holdout_split_keeps_a_template_for_every_path():

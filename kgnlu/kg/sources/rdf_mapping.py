@@ -110,7 +110,8 @@ class RdfMapper:
 
     def predicate_ids(self, tokens: Sequence[str]) -> np.ndarray:
         rel = self.relation_ids
-        for token in dict.fromkeys(tokens).keys() - rel.keys():
+        for token in [t for t in dict.fromkeys(tokens) if t not in rel]:  # first-seen order: ids never
+            # depend on set iteration (string hashes differ between processes)
             ext = compact(token[1:-1])
             rel[token] = self.builder.relation(ext)
             self._relation_exts.add(ext)

@@ -1,4 +1,4 @@
-"""A QA data set folder: ``{train,dev,test,paraphrase_test}.jsonl`` + ``meta.json``, written atomically."""
+"""A QA data set folder: ``{train,dev,test,paraphrase_dev}.jsonl`` + ``meta.json``, written atomically."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def load_meta(folder: str | Path) -> dict:
 
 
 def load_split(folder: str | Path, split: str) -> list[dict]:
-    """The questions of one split (train, dev, test or paraphrase_test), one dict each."""
+    """The questions of one split (train, dev, test or paraphrase_dev), one dict each."""
     if split not in SPLIT_NAMES:
         raise QAError(f"split must be one of {', '.join(SPLIT_NAMES)}, got {split!r}")
     path = Path(folder).expanduser() / f"{split}.jsonl"

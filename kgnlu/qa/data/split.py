@@ -15,7 +15,7 @@ from kgnlu.errors import ConfigError
 from kgnlu.kg.builder import alias_key
 
 SPLITS = ("train", "dev", "test")
-PARAPHRASE = "paraphrase_test"
+PARAPHRASE = "paraphrase_dev"  # dev questions reworded with held-out wordings (consulted while tuning)
 
 
 def check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
