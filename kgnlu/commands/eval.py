@@ -26,39 +26,59 @@ def write_report(out: Path, stem: str, report: dict, markdown: str) -> None:
 
 @app.command("link")
 def link(
-    graph: Annotated[Path, typer.Argument(help="A graph with WordNet and/or GeoNames sources.")],
+    graph: Annotated[Path | None, typer.Argument(help="A graph with WordNet and/or GeoNames sources (with --set: the "
+                                                 "graph for the wordnet/geonames sets; default the default graph).")] = None,
     task: Annotated[list[str] | None, typer.Option(help="wordnet and/or geonames (default both).")] = None,
     mode: Annotated[list[str] | None, typer.Option(help="fast and/or neural (default both).")] = None,
     split: Annotated[str, typer.Option(help="test (held out) or dev (for tuning).")] = "test",
     wordnet_limit: Annotated[int, typer.Option(help="Examples evaluated (0 = all).")] = 2000,
     geonames_limit: Annotated[int, typer.Option(help="Sentences evaluated (0 = all).")] = 600,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for linking.json and linking.md.")] = Path("eval-link"),
+    natural: Annotated[list[str] | None, typer.Option(
+        "--set", help="A hand-written set: wordnet, geonames or orchestras (repeatable); writes "
+                      "natural-SPLIT.json and .md.")] = None,
+    natural_split: Annotated[str, typer.Option(
+        help="Split of the hand-written sets: dev (tune on it) or test (score once per release).")] = "dev",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the reports.")] = Path("eval-link"),
     encoder: Annotated[Path | None, typer.Option(help="Neural mode's encoder: a folder with its tokenizer (e.g. a "
                                                  "`kgnlu distill` student); default the packaged MiniLM.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
 ) -> None:
-    """Entity linking: WordNet word senses (vs most frequent sense) and GeoNames ambiguity (P/R/F1)."""
-    from kgnlu.eval.linking import markdown_report, run_linking_eval
-    from kgnlu.kg import KnowledgeGraph
-
-    tasks = task or ["wordnet", "geonames"]
+    """Entity linking: WordNet word senses (vs most frequent sense) and GeoNames ambiguity (P/R/F1) on
+    sets built from the graph (GRAPH), and the hand-written sets (--set: accuracy, NIL P/R, prior baseline)."""
     modes = mode or ["fast", "neural"]
-    for t in tasks:
-        if t not in ("wordnet", "geonames"):
-            raise ConfigError(f"--task must be wordnet or geonames, got {t!r}")
     for m in modes:
         if m not in ("fast", "neural"):
             raise ConfigError(f"--mode must be fast or neural, got {m!r}")
-    kg = KnowledgeGraph.load(graph, verify=False)
     text_encoder = None
     if encoder is not None:
         from kgnlu.kg.linker.dense_index import TextEncoder
 
         text_encoder = TextEncoder.from_pretrained(encoder)
+    if natural:
+        from kgnlu.eval.link_natural_scoring import evaluate_natural_sets, markdown_natural
+
+        report = evaluate_natural_sets(natural, natural_split, modes, default_graph=graph, encoder=text_encoder,
+                                       report=lambda s: print(s, file=sys.stderr))
+        md = markdown_natural(report)
+        write_report(out, f"natural-{natural_split}", report, md)
+        sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
+        if task is None:
+            return
+    if graph is None:
+        raise ConfigError("give GRAPH (sets built from it) or --set NAME (a hand-written set)")
+    from kgnlu.eval.linking import markdown_report, run_linking_eval
+    from kgnlu.kg import KnowledgeGraph
+
+    tasks = task or ["wordnet", "geonames"]
+    for t in tasks:
+        if t not in ("wordnet", "geonames"):
+            raise ConfigError(f"--task must be wordnet or geonames, got {t!r}")
+    kg = KnowledgeGraph.load(graph, verify=False)
     report = run_linking_eval(kg, tasks=tasks, modes=modes, split=split, wordnet_limit=wordnet_limit or None,
                               geonames_limit=geonames_limit or None, encoder=text_encoder)
     md = markdown_report(report)
     write_report(out, "linking", report, md)
-    sys.stdout.write(md + "\n")
+    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
 
 
 def _read_jsonl(path: Path) -> list[dict]:

@@ -32,8 +32,10 @@ def build_graph(
     name: str | None = None,
     store: bool = True,
     equivalences: bool = True,
+    short_names: bool = True,
 ) -> Path:
-    """Read every source, merge, link equivalent entities across sources, write ``out`` atomically.
+    """Read every source, merge, link equivalent entities across sources, give people and
+    organisations their short names (:mod:`kgnlu.kg.short_names`), write ``out`` atomically.
 
     ``sources`` are spec strings (see :func:`kgnlu.kg.sources.parse_source`) or Source objects.
     Nothing is written to ``out`` unless the whole build succeeds.
@@ -51,4 +53,8 @@ def build_graph(
 
         builder.begin_source("equivalence", "equivalence")
         link_equivalents(builder)
+    if short_names:
+        from kgnlu.kg.short_names import add_short_names
+
+        add_short_names(builder)
     return write_graph(builder.finalize(), out, force=force, store=store)

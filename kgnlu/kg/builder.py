@@ -255,7 +255,7 @@ class GraphBuilder:
         for idx, k in self._kinds.items():
             entity_kinds[idx] = kind_code[k]
 
-        self._name_unlabelled()
+        self.name_unlabelled()
         alias_keys = sorted(self._aliases)
         indptr = np.zeros(len(alias_keys) + 1, dtype=np.int64)
         ents: list[int] = []
@@ -293,11 +293,12 @@ class GraphBuilder:
         )
 
     # -- internals -----------------------------------------------------------------------------
-    def _name_unlabelled(self) -> None:
+    def name_unlabelled(self) -> None:
         """An entity with no label (an RDF file without rdfs:label) is named by its IRI's local name
         in words ("AdaLovelace" → "Ada Lovelace"), which also becomes an alias: text can link to it
         and questions can name it. Blank nodes, entities with aliases of their own and ids without
-        a word (``wn:02084071-n``) stay unnamed."""
+        a word (``wn:02084071-n``) stay unnamed. Runs at ``finalize``; a pass that reads labels
+        before then (:mod:`kgnlu.kg.short_names`) runs it first (a second run changes nothing)."""
         aliased = {e for bucket in self._aliases.values() for e in bucket}
         for idx, ext in enumerate(self._entity_ids):
             if idx in self._labels or idx in aliased or ext.startswith(_UNNAMED):

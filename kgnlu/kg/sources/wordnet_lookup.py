@@ -111,6 +111,34 @@ class WordNetLookup:
         """Whether ``word`` itself (not an inflection) is a ``pos`` lemma."""
         return self._index_line(pos, word) is not None
 
+    def is_common_word(self, word: str) -> bool:
+        """Whether ``word`` is an ordinary English word: one of its senses attested in SemCor (the
+        first ``tagsense_cnt`` senses of its index line, in any part of speech) writes it in lower
+        case. "wood", "rattle", "mutter" are; "Bach", "Gould", "Strauss" (persons only, or an untagged
+        rare verb "bach") are not."""
+        w = word.strip()
+        if not w or not w.replace("-", "").replace("'", "").replace(" ", "").isalpha():
+            return False
+        lemma = w.lower().replace(" ", "_")
+        for pos in POS_NAMES:
+            fields = self._index_line(pos, lemma)
+            if not fields:
+                continue
+            n_synsets, n_pointers = int(fields[2]), int(fields[3])
+            tagged = int(fields[4 + n_pointers + 1])
+            offsets = fields[4 + n_pointers + 2: 4 + n_pointers + 2 + n_synsets][:tagged]
+            for offset in offsets:
+                if lemma in self._written_words(pos, int(offset)):
+                    return True
+        return False
+
+    def _written_words(self, pos: str, offset: int) -> list[str]:
+        """The words of a synset as its data line writes them (case kept, adjective markers cut)."""
+        data = self._map(f"data.{pos}")
+        end = data.find(b"\n", offset)
+        fields = data[offset: end].decode("utf-8", "replace").split(" | ")[0].split()
+        return [fields[4 + 2 * i].split("(")[0] for i in range(int(fields[3], 16))]
+
     def parts_of_speech(self, word: str) -> set[str]:
         return {pos for pos in POS_NAMES if self.lemmas(word, pos)}
 
