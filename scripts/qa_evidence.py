@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 REPORTS = REPO / "reports" / "qa"
 GRAPHS = ("default", "software", "university")
+QA_CONFIG = REPO / "configs" / "qa-default.yaml"  # what make run trains: the same settings on every graph
 TIMING_SOURCE = "geonames:5000"  # a real graph of ~100k triples (GeoNames cities of 5,000+ people)
 
 
@@ -98,7 +99,7 @@ def stage_train(args) -> None:
     log: list = []
     for name in GRAPHS:
         kgnlu("qa", "train", str(graph_path(name)), "--data", str(data_dir(name)), "--out", str(model_dir(name)),
-              *args.overrides, log=log)
+              "--config", str(QA_CONFIG), *args.overrides, log=log)
     write("train", {"commands": log, "overrides": args.overrides})
 
 
@@ -131,7 +132,8 @@ def stage_timing(args) -> None:
     kg = KnowledgeGraph.load(graph, verify=False)
     data, model = home() / "qa" / "timing", home() / "qa" / "models" / "timing"
     make_qa = kgnlu("data", "make-qa", str(graph), "--out", str(data), log=log)
-    train = kgnlu("qa", "train", str(graph), "--data", str(data), "--out", str(model), log=log)
+    train = kgnlu("qa", "train", str(graph), "--data", str(data), "--out", str(model), "--config", str(QA_CONFIG),
+                  log=log)
     write("timing", {"commands": log, "graph": {"source": TIMING_SOURCE, "triples": kg.num_triples,
                                                  "entities": kg.num_entities, "relations": kg.num_relations},
                      "make_qa_seconds": round(make_qa, 1), "train_seconds": round(train, 1),

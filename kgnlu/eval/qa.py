@@ -95,7 +95,7 @@ def qa_metrics(predictions, gold: Sequence[Mapping]) -> dict:
 
 # ---------------------------------------------------------------------- reports
 def markdown_report(results: Mapping[str, Mapping], title: str = "KGQA") -> str:
-    """``results``: split name → :func:`qa_metrics` output (e.g. test and paraphrase_test)."""
+    """``results``: split name → :func:`qa_metrics` output (e.g. test and paraphrase_dev)."""
     lines = [f"# {title}", "", "| split | hops | questions | hits@1 | hits@5 | MRR |", "|---|---|---|---|---|---|"]
     for split, m in results.items():
         for hop, row in [("all", m), *m["by_hops"].items()]:

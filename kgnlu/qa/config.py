@@ -36,7 +36,8 @@ class QAConfig:
     # prototype), and each path description joins the training questions augment_repeat times
     # (template-free augmentation). Chosen on the held-out-template check (`kgnlu qa train
     # --holdout-templates`: one training template per path left out, the whole pipeline scored on its
-    # questions; it never reads test or paraphrase_test), default graph, lexical_variants 8, 5 members:
+    # questions; it never reads test or paraphrase_dev, then called paraphrase_test), default graph,
+    # lexical_variants 8, 5 members:
     # hits@1 0.696 without the expert → 0.796 (scale 60, repeat 8), 0.808 (100, 8), 0.818 (30, 16).
     # 0 switches either off (the expert also goes off when it costs dev hits@1, see train_qa)
     path_text_scale: float = 30.0

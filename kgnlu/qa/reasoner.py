@@ -126,10 +126,11 @@ def reason(model, kg, mentions: list[TopicMention], vectors: np.ndarray, use_gnn
         ex = execute(kg.walker, entity, model.paths[path], cfg.max_frontier, same_as=same_as)
         tried += 1
         answers = ex.answers
-        if cfg.exclude_topic:
-            answers = answers[answers != entity]
+        if cfg.exclude_topic:  # the topic is not its own answer, nor is its sameAs twin (Billings, MT = Billings)
+            topic = _with_twins(kg, entity, same_as)
+            answers = answers[~np.isin(answers, topic)]
         if len(answers):
-            ex.trace[-1] = _without(ex.trace[-1], entity) if cfg.exclude_topic else ex.trace[-1]
+            ex.trace[-1] = _without(ex.trace[-1], topic) if cfg.exclude_topic else ex.trace[-1]
             combos.append(Combo(mention, entity, path, float(joint[flat]), r, ex))
     if not combos:
         return empty_reasoning(scorer.num_kinds)
@@ -241,11 +242,20 @@ def gnn_scores(model, inputs: GNNInputs, question: np.ndarray) -> np.ndarray:
     return np.where(inputs.candidate_nodes >= 0, logits[inputs.candidate_nodes.clip(min=0)], 0.0)
 
 
-def _without(trace, entity: int):
+def _with_twins(kg, entity: int, same_as: int | None) -> np.ndarray:
+    """int64 [n] ``entity`` and the entities ``owl:sameAs`` joins to it (either direction)."""
+    if same_as is None:
+        return np.array([entity], dtype=np.int64)
+    twins = {s.target if s.source == entity else s.source for s in kg.walker.neighbors(entity, "both", [same_as])}
+    return np.array(sorted(twins | {entity}), dtype=np.int64)
+
+
+def _without(trace, entities: np.ndarray):
     from kgnlu.qa.retrieval import StepTrace
 
-    keep = trace.nodes != entity
-    return StepTrace(trace.nodes[keep], trace.first_row[keep], trace.first_prev[keep], trace.rows)
+    keep = ~np.isin(trace.nodes, entities)
+    twin = None if trace.twin is None else trace.twin[keep]
+    return StepTrace(trace.nodes[keep], trace.first_row[keep], trace.first_prev[keep], trace.rows, twin)
 
 
 def _ppr(sub: RetrievedSubgraph, combos: list[Combo], paths) -> np.ndarray:

@@ -4,6 +4,7 @@ multiple choice. Gold answers come from the fixture data files (walked by the fi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -279,3 +280,34 @@ def test_fused_kgencoder_is_accepted_as_the_question_encoder(trained, qa_graph, 
     for a, b in zip(qa.answer_batch(questions), through_fusion.answer_batch(questions), strict=True):
         assert [x.entity for x in a] == [x.entity for x in b]
         assert [x.score for x in a] == pytest.approx([x.score for x in b], abs=1e-5)
+
+
+def test_the_default_training_is_the_documented_config():
+    import yaml
+
+    from kgnlu.qa.config import QAConfig
+    from kgnlu.qa.default import DEFAULT_TRAINING
+
+    documented = yaml.safe_load((Path(__file__).parents[2] / "configs" / "qa-default.yaml").read_text())["qa"]
+    assert documented == DEFAULT_TRAINING
+    QAConfig(**DEFAULT_TRAINING)  # every key is a field
+
+
+def test_default_qa_data_is_regenerated_when_stale(qa_graph, tmp_path):
+    import json
+
+    from kgnlu.qa.data.files import write_dataset
+    from kgnlu.qa.data.generate import MakeQAConfig, generate_questions
+    from kgnlu.qa.default import _data_fits
+
+    folder = tmp_path / "data"
+    assert not _data_fits(folder, qa_graph)  # nothing there
+    write_dataset(generate_questions(qa_graph, MakeQAConfig(per_path=4, max_questions=200)), folder)
+    assert _data_fits(folder, qa_graph)
+    meta = json.loads((folder / "meta.json").read_text())
+    legacy = {k: v for k, v in meta.items() if k != "paths"}  # the template generator's meta had no paths
+    (folder / "meta.json").write_text(json.dumps(legacy))
+    assert not _data_fits(folder, qa_graph)
+    meta["graph"]["manifest_sha256"] = "0" * 64  # made from another version of the graph
+    (folder / "meta.json").write_text(json.dumps(meta))
+    assert not _data_fits(folder, qa_graph)

@@ -277,3 +277,19 @@ def test_the_path_type_prior_reweighs_only_rows_that_ask_a_type(zero_shot_qa, pe
     assert torch.allclose(out.exp().sum(-1), torch.ones(2))
     assert out[0, 0] > out[0, 1] and torch.allclose(out[1], uniform[1])
     assert torch.equal(_with_path_types(uniform, [None, None], paths, zero_shot_qa.cues, 1.0), uniform)
+
+
+def test_the_topic_and_its_same_as_twins_are_excluded_from_answers(people_graph):
+    from kgnlu.qa.reasoner import _with_twins, _without
+    from kgnlu.qa.retrieval import StepTrace
+
+    uk, britain, london = (people_graph.index_of(EX + n) for n in ("UnitedKingdom", "Britain", "London"))
+    same_as = people_graph.relation_names["owl:sameAs"]
+    assert set(_with_twins(people_graph, uk, same_as).tolist()) == {uk, britain}
+    assert set(_with_twins(people_graph, britain, same_as).tolist()) == {uk, britain}
+    assert _with_twins(people_graph, london, same_as).tolist() == [london]
+    assert _with_twins(people_graph, uk, None).tolist() == [uk]
+    nodes = np.array([uk, britain, london])
+    trace = StepTrace(nodes, np.arange(3), np.zeros(3, dtype=np.int64), np.arange(3), np.array([False, True, False]))
+    kept = _without(trace, _with_twins(people_graph, uk, same_as))
+    assert kept.nodes.tolist() == [london] and kept.first_row.tolist() == [2] and kept.twin.tolist() == [False]
