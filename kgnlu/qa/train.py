@@ -255,8 +255,9 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
             log(f"qa: {check_split} hits@1 {with_rerank:.3f} with the reranker, "
                 f"{without_rerank:.3f} without → reranker {'kept' if keep else 'off'}")
         with_gnn, without = dev_hits(qa, check, check_prepared)
-        cfg.gnn_weight = cfg.gnn_weight if with_gnn >= without else 0.0
+        # both measured before the weight may go to 0 (reason() skips a zero-weight GNN)
         dev_with, dev_without = dev_hits(qa, dev, prepared) if check is not dev else (with_gnn, without)
+        cfg.gnn_weight = cfg.gnn_weight if with_gnn >= without else 0.0
         report["dev"] = {"questions": len(dev), "hits@1_with_gnn": dev_with, "hits@1_without_gnn": dev_without,
                          "gnn_used": cfg.gnn_weight != 0.0, "gnn_split": check_split,
                          "gnn_split_hits@1_with": with_gnn, "gnn_split_hits@1_without": without}

@@ -311,3 +311,11 @@ def test_default_qa_data_is_regenerated_when_stale(qa_graph, tmp_path):
     meta["graph"]["manifest_sha256"] = "0" * 64  # made from another version of the graph
     (folder / "meta.json").write_text(json.dumps(meta))
     assert not _data_fits(folder, qa_graph)
+
+
+def test_the_gnn_is_chosen_on_held_out_wordings(trained, qa_data):
+    _, report, _ = trained
+    dev = report["dev"]
+    assert (qa_data / "paraphrase_dev.jsonl").is_file() and dev["gnn_split"] == "paraphrase_dev"
+    kept = dev["gnn_split_hits@1_with"] >= dev["gnn_split_hits@1_without"]
+    assert dev["gnn_used"] == kept
