@@ -323,6 +323,26 @@ def supersense(
                        f"{r['seconds']:.0f} s)")
 
 
+@app.command("pos")
+def pos(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for pos.json and pos.md.")] = Path("eval-pos"),
+    split: Annotated[str, typer.Option(help="dev (tune on it) or test (once per release).")] = "dev",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
+) -> None:
+    """Part-of-speech tagging on the hand-tagged set: kgnlu's tagger vs a WordNet lexicon baseline."""
+    from kgnlu.eval.pos import evaluate_tagging, lexicon_baseline, markdown_report, read_tagged
+    from kgnlu.text import load_tagger
+
+    sentences = read_tagged(split)
+    tagger = load_tagger()
+    reports = {"kgnlu tagger": evaluate_tagging(tagger.tag, sentences),
+               "lexicon baseline (no context)": evaluate_tagging(lexicon_baseline(), sentences)}
+    report = {"split": split, "taggers": reports}
+    md = markdown_report(reports, split)
+    write_report(out, "pos", report, md)
+    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
+
+
 @app.command("choice")
 def choice(
     graph: Annotated[Path, typer.Option(help="A graph with WordNet (e.g. ~/.cache/kgnlu/graphs/default).")],

@@ -1,0 +1,183 @@
+"""A greedy averaged-perceptron part-of-speech tagger (Collins 2002; the design of NLTK's and
+TextBlob's taggers), Universal POS tags. Pure Python and dict lookups: tens of thousands of tokens a
+second on one core, no model framework, a JSON weight file (never pickle).
+
+    tagger = load_tagger()                       # the one kgnlu ships (kgnlu/text/data/tagger.json.gz)
+    tagger.tag(["We", "drove", "to", "Dallas"])  # ["PRON", "VERB", "ADP", "PROPN"]
+
+Training (:mod:`kgnlu.text.tagger_training`) may leave tokens unlabelled (``None``): they are tagged
+for their neighbours' context but never update the weights (partial supervision).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from kgnlu.errors import DataMissingError, ParseError
+
+TAGS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT",
+        "SCONJ", "SYM", "VERB", "X")
+SHIPPED = Path(__file__).parent / "data" / "tagger.json.gz"
+_START = ("-START-", "-START2-")
+_END = ("-END-", "-END2-")
+
+
+def _shape(word: str) -> str:
+    if word.isdigit() or word.replace(",", "").replace(".", "").isdigit():
+        return "d"
+    if not any(c.isalnum() for c in word):
+        return "p"
+    if word.isupper() and len(word) > 1:
+        return "XX"
+    if word[0].isupper():
+        return "Xx"
+    return "x-" if "-" in word else "x"
+
+
+def _features(i: int, words: Sequence[str], prev: str, prev2: str, codes: Sequence[str] | None) -> list[str]:
+    """Features of token ``i`` given the padded raw ``words``, the two previous tags and, with a
+    lexicon, each word's dictionary classes (``codes``, padded alike); padding makes i-2..i+2
+    always valid (i is offset by 2)."""
+    w = words[i]
+    low = w.lower()
+    lexical = [] if codes is None else [
+        "l=" + codes[i], "lt-1=" + codes[i] + "|" + prev, "l+1=" + codes[i] + "|" + codes[i + 1],
+        "l-1=" + codes[i - 1] + "|" + codes[i]]
+    return lexical + [
+        "b", "w=" + low, "s3=" + low[-3:], "s2=" + low[-2:], "p1=" + low[:1], "sh=" + _shape(w),
+        "t-1=" + prev, "t-2=" + prev2 + "|" + prev, "t-1w=" + prev + "|" + low,
+        "w-1=" + words[i - 1].lower(), "s3-1=" + words[i - 1].lower()[-3:], "w-2=" + words[i - 2].lower(),
+        "w+1=" + words[i + 1].lower(), "s3+1=" + words[i + 1].lower()[-3:], "w+2=" + words[i + 2].lower(),
+        "first=" + str(i == 2) + _shape(w),
+    ]
+
+
+class PerceptronTagger:
+    def __init__(self, weights: dict[str, dict[str, float]] | None = None, lexicon=None):
+        """``lexicon``: word → its dictionary classes (:class:`kgnlu.text.lexicon.WordNetClasses`),
+        or None for a tagger of word forms and context alone."""
+        self.weights: dict[str, dict[str, float]] = weights if weights is not None else {}
+        self.lexicon = lexicon
+
+    def _codes(self, tokens: Sequence[str]) -> list[str] | None:
+        if self.lexicon is None:
+            return None
+        return [*_START, *(self.lexicon(t) for t in tokens), *_END]
+
+    # ------------------------------------------------------------------ tagging
+    def tag(self, tokens: Sequence[str]) -> list[str]:
+        words = [*_START, *tokens, *_END]
+        codes = self._codes(tokens)
+        prev, prev2 = _START
+        out = []
+        for i in range(2, len(tokens) + 2):
+            t = self._best(_features(i, words, prev, prev2, codes))
+            out.append(t)
+            prev2, prev = prev, t
+        return out
+
+    def _best(self, feats: Iterable[str]) -> str:
+        scores: dict[str, float] = defaultdict(float)
+        weights = self.weights
+        for f in feats:
+            row = weights.get(f)
+            if row:
+                for tag, w in row.items():
+                    scores[tag] += w
+        return max(TAGS, key=lambda t: (scores.get(t, 0.0), t == "NOUN"))  # ties (unseen word): NOUN
+
+    # ------------------------------------------------------------------ training
+    @classmethod
+    def train(cls, sentences: Sequence[tuple[Sequence[str], Sequence[str | None]]], epochs: int = 5,
+              seed: int = 0, min_weight: float = 1e-3, lexicon=None, log=None) -> PerceptronTagger:
+        """Averaged perceptron over ``(tokens, tags)`` pairs; a ``None`` tag is context only."""
+        weights: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        totals: dict[tuple[str, str], float] = defaultdict(float)  # summed weights for averaging
+        stamps: dict[tuple[str, str], int] = defaultdict(int)  # step a weight last changed
+        model = cls(weights, lexicon)
+        step = 0
+        order = list(range(len(sentences)))
+        rng = random.Random(seed)
+        for epoch in range(epochs):
+            rng.shuffle(order)
+            right = seen = 0
+            for k in order:
+                tokens, gold = sentences[k]
+                words = [*_START, *tokens, *_END]
+                codes = model._codes(tokens)
+                prev, prev2 = _START
+                for i, truth in enumerate(gold):
+                    feats = _features(i + 2, words, prev, prev2, codes)
+                    guess = model._best(feats)
+                    if truth is not None:
+                        step += 1
+                        seen += 1
+                        right += guess == truth
+                        if guess != truth:
+                            for f in feats:
+                                for tag, delta in ((truth, 1.0), (guess, -1.0)):
+                                    key = (f, tag)
+                                    totals[key] += (step - stamps[key]) * weights[f][tag]
+                                    stamps[key] = step
+                                    weights[f][tag] += delta
+                    prev2, prev = prev, (truth if truth is not None else guess)
+            if log:
+                log(f"tagger: epoch {epoch + 1}/{epochs}, training accuracy {right / max(seen, 1):.3f} on {seen:,} labels")
+        averaged: dict[str, dict[str, float]] = {}
+        for f, row in weights.items():
+            for tag, w in row.items():
+                key = (f, tag)
+                total = totals[key] + (step - stamps[key]) * w
+                avg = round(total / max(step, 1), 4)
+                if abs(avg) >= min_weight:
+                    averaged.setdefault(f, {})[tag] = avg
+        return cls(averaged, lexicon)
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | Path) -> Path:
+        from kgnlu.io import atomic_write
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"format": "kgnlu-pos-tagger", "version": 1, "tags": list(TAGS),
+                              "lexicon": "wordnet" if self.lexicon is not None else None,
+                              "weights": self.weights}, separators=(",", ":")).encode()
+        with atomic_write(path, "wb", encoding=None) as f:
+            f.write(gzip.compress(payload, mtime=0))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, lexicon=None) -> PerceptronTagger:
+        """The tagger saved at ``path``; one trained with WordNet's classes reads them again
+        (``lexicon``, default the installed WordNet)."""
+        path = Path(path)
+        if not path.is_file():
+            raise DataMissingError(f"no tagger at {path}; train one with `python -m kgnlu.text.tagger_training`")
+        try:
+            data = json.loads(gzip.decompress(path.read_bytes()))
+        except (OSError, EOFError, ValueError) as err:
+            raise ParseError(path, None, None, f"a gzipped JSON tagger file ({err}); retrain it") from err
+        if not isinstance(data, dict) or data.get("format") != "kgnlu-pos-tagger" or not isinstance(
+                data.get("weights"), dict):
+            raise ParseError(path, None, None, "a kgnlu-pos-tagger JSON object with 'weights'")
+        if data.get("lexicon") == "wordnet" and lexicon is None:
+            from kgnlu.text.lexicon import WordNetClasses
+
+            lexicon = WordNetClasses.open()
+        return cls(data["weights"], lexicon if data.get("lexicon") == "wordnet" else None)
+
+
+_SHIPPED_TAGGER: PerceptronTagger | None = None
+
+
+def load_tagger() -> PerceptronTagger:
+    """The tagger kgnlu ships, loaded once per process."""
+    global _SHIPPED_TAGGER
+    if _SHIPPED_TAGGER is None:
+        _SHIPPED_TAGGER = PerceptronTagger.load(SHIPPED)
+    return _SHIPPED_TAGGER
