@@ -35,16 +35,20 @@ def build(
         help="Files or globs (RDF: .nt .nq .ttl .trig .rdf .owl .jsonld .n3, TSV: .tsv; .gz ok), "
              "`wordnet[:DIR]`, `geonames[:MIN_POPULATION]`, `pykeen:NAME`, `sparql:URL`.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the graph to.")],
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing graph at --out.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing graph at --out (its embeddings and "
+                                                        "linker indexes are kept).")] = False,
     name: Annotated[str | None, typer.Option(help="Graph name (default: the --out folder name).")] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Skip the SPARQL store.")] = False,
+    drop_derived: Annotated[bool, typer.Option("--drop-derived", help="With --force: do not keep the old graph's "
+                                                                       "embeddings and linker indexes.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Read SOURCES, merge them into one graph and write it atomically to --out."""
     from kgnlu.kg.build import build_graph
 
     start = time.perf_counter()
-    path = build_graph(sources, out, force=force, name=name, store=not no_store)
+    path = build_graph(sources, out, force=force, name=name, store=not no_store, keep_derived=not drop_derived,
+                       report=lambda line: print(line, file=sys.stderr))
     kg = _load(path)
     summary = _summary(kg) | {"seconds": round(time.perf_counter() - start, 3)}
     if as_json:

@@ -33,12 +33,16 @@ def build_graph(
     store: bool = True,
     equivalences: bool = True,
     short_names: bool = True,
+    keep_derived: bool = True,
+    report=None,
 ) -> Path:
     """Read every source, merge, link equivalent entities across sources, give people and
     organisations their short names (:mod:`kgnlu.kg.short_names`), write ``out`` atomically.
 
     ``sources`` are spec strings (see :func:`kgnlu.kg.sources.parse_source`) or Source objects.
-    Nothing is written to ``out`` unless the whole build succeeds.
+    Nothing is written to ``out`` unless the whole build succeeds. Replacing a graph keeps its
+    embeddings and linker indexes (:mod:`kgnlu.kg.derived`) unless ``keep_derived`` is False;
+    ``report`` is told which.
     """
     out = Path(out)
     check_target(out.absolute(), force)  # fail before reading gigabytes, not after
@@ -57,4 +61,4 @@ def build_graph(
         from kgnlu.kg.short_names import add_short_names
 
         add_short_names(builder)
-    return write_graph(builder.finalize(), out, force=force, store=store)
+    return write_graph(builder.finalize(), out, force=force, store=store, keep_derived=keep_derived, report=report)

@@ -68,10 +68,13 @@ def check_target(out: Path, force: bool) -> None:
                                    "refusing to replace it even with --force. Choose another --out.")
 
 
-def write_graph(data: GraphData, out: Path, *, force: bool = False, store: bool = True) -> Path:
+def write_graph(data: GraphData, out: Path, *, force: bool = False, store: bool = True,
+                keep_derived: bool = True, report=None) -> Path:
     """Write ``data`` to ``out`` atomically: a temp folder beside it, renamed into place at the end.
 
-    On any failure the temp folder is removed and ``out`` is left exactly as it was.
+    On any failure the temp folder is removed and ``out`` is left exactly as it was. Replacing a
+    graph keeps what was computed from it (embeddings, linker indexes: :mod:`kgnlu.kg.derived`)
+    unless ``keep_derived`` is False; ``report`` (a callable) is told what was kept or dropped.
     """
     out = Path(out).absolute()
     check_target(out, force)
@@ -88,11 +91,28 @@ def write_graph(data: GraphData, out: Path, *, force: bool = False, store: bool 
                 bar.update(1)
         manifest = _manifest(data, tmp, files, quads, store)
         _write_json(tmp / MANIFEST, manifest)
+        _derived(out, tmp, keep_derived, report)
         swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _derived(out: Path, staging: Path, keep: bool, report) -> None:
+    from kgnlu.kg.derived import DERIVED, carry_derived
+
+    if not graph_exists(out):
+        return
+    if keep:
+        carried = carry_derived(out, staging)
+        if carried and report:
+            report(f"kept {', '.join(f'{out}/{n}' for n in carried)} from the previous build "
+                   "(each is checked against the new graph when used)")
+    elif report:
+        dropped = [f"{out}/{n}" for n in DERIVED if (out / n).is_dir()]
+        if dropped:
+            report(f"dropping {', '.join(dropped)} (--drop-derived)")
 
 
 def _write_arrays(data: GraphData, root: Path) -> list[Path]:

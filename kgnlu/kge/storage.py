@@ -15,6 +15,7 @@ from safetensors.torch import load_file, save_file
 
 from kgnlu.errors import CheckpointError, ConfigError
 from kgnlu.io import atomic_directory, atomic_write
+from kgnlu.kg.derived import index_identity
 from kgnlu.kge.models import KGEModel, ModelConfig, build_model
 
 FORMAT_VERSION = 1
@@ -61,7 +62,7 @@ def save_embeddings(model: KGEModel, graph_path: str | Path, name: str, info: di
                   metadata={"format": "kgnlu-kge", "version": str(FORMAT_VERSION)})
         config = {"format_version": FORMAT_VERSION, "model": vars(model.config).copy(),
                   "num_entities": model.num_entities, "num_relations": model.num_relations,
-                  "complex_valued": model.complex_valued, **info}
+                  "complex_valued": model.complex_valued, "graph_index": index_identity(graph_path), **info}
         with atomic_write(tmp / CONFIG) as f:
             json.dump(config, f, indent=2)
     return target
@@ -90,4 +91,9 @@ def load_embeddings(graph_path: str | Path, name: str | None = None) -> StoredEm
         raise CheckpointError(f"{path} is unreadable ({err}); retrain with `kgnlu kge train`") from None
     if config.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path} has format {config.get('format_version')}, this kgnlu reads {FORMAT_VERSION}")
+    # embeddings saved before the identity was recorded cannot be checked; later ones must match
+    recorded = config.get("graph_index")
+    if recorded is not None and recorded != index_identity(graph_path):
+        raise CheckpointError(f"{path} was trained on another version of {graph_path} (its entities or relations "
+                              f"changed since); retrain with `kgnlu kge train {graph_path} --name {name}`")
     return StoredEmbeddings(path, config, tensors["entity"], tensors["relation"])
