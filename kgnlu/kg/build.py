@@ -51,7 +51,7 @@ def build_graph(
         resolved.extend(parse_source(s) if isinstance(s, str) else [s])
     builder = GraphBuilder(name or out.name)
     for source in resolved:
-        source.emit(builder)
+        _emit(source, builder)
     if equivalences and len(resolved) > 1:
         from kgnlu.kg.equivalence import link_equivalents
 
@@ -62,3 +62,20 @@ def build_graph(
 
         add_short_names(builder)
     return write_graph(builder.finalize(), out, force=force, store=store, keep_derived=keep_derived, report=report)
+
+
+def _emit(source: Source, builder: GraphBuilder) -> None:
+    """``source.emit`` with a damaged or truncated gzip file reported as the file's ParseError (every
+    file source reads .gz through the gzip module, so this one place covers them all)."""
+    import gzip
+    import zlib
+
+    from kgnlu.errors import ParseError
+
+    try:
+        source.emit(builder)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        where = getattr(source, "path", getattr(source, "spec", "input"))
+        raise ParseError(where, None, None, f"a complete gzip file; it is truncated or damaged "
+                                            f"({err or type(err).__name__}). Re-create or re-download it") from None
+

@@ -28,12 +28,13 @@ def to_term(value: object):
 
 
 def parse_binding(text: str, prefixes: dict[str, str]):
-    """CLI form of a binding value: ``<iri>`` or ``prefix:local`` → IRI, ``"text"`` or other → literal."""
+    """CLI form of a binding value: ``<iri>`` or ``prefix:local`` → IRI, ``"text"`` or other → literal.
+    An IRI that is not one (``<http://a>b>``, a space) is a QueryError naming the value."""
     if text.startswith("<") and text.endswith(">"):
-        return ox.NamedNode(text[1:-1])
+        return _iri(text[1:-1], text)
     prefix, sep, local = text.partition(":")
     if sep and prefix in prefixes:
-        return ox.NamedNode(prefixes[prefix] + local)
+        return _iri(prefixes[prefix] + local, text)
     if len(text) >= 2 and text[0] == text[-1] == '"':
         return ox.Literal(text[1:-1])
     for cast in (int, float):
@@ -42,6 +43,14 @@ def parse_binding(text: str, prefixes: dict[str, str]):
         except ValueError:
             pass
     return ox.Literal(text)
+
+
+def _iri(iri: str, given: str):
+    try:
+        return ox.NamedNode(iri)
+    except ValueError as err:
+        raise QueryError(f"binding value {given!r} is not a valid IRI ({err}); write <http://...> "
+                         "without spaces or <>\"{}|^` inside, or quote it as a literal: '\"text\"'") from None
 
 
 def from_term(term, prefixes: dict[str, str]):

@@ -1,0 +1,60 @@
+"""Bad input ends in an E-coded message naming the file and what was expected, exit code 2, no
+traceback, and nothing written (issue 19, item 6): a truncated gzip source, an over-long TSV line,
+a TSV field over the csv module's old 128 KB limit (valid: it builds), an IRI binding that is not
+an IRI. Run through the real CLI in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+
+import pytest
+
+
+def kgnlu(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kgnlu.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def assert_user_error(done: subprocess.CompletedProcess, code: str, *needles: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and f"[{code}]" in done.stderr
+    for needle in needles:
+        assert needle in done.stderr
+
+
+@pytest.mark.parametrize("keep", [20, 45])
+def test_a_truncated_gzip_source_is_a_coded_error_and_writes_nothing(tmp_path, keep):
+    whole = gzip.compress(b"".join(f"e{i}\tr\te{i + 1}\n".encode() for i in range(200)))
+    (tmp_path / "cut.tsv.gz").write_bytes(whole[:keep])
+    done = kgnlu("graph", "build", "cut.tsv.gz", "--out", "g", "--no-store", cwd=tmp_path)
+    assert_user_error(done, "E010", "cut.tsv.gz", "truncated or damaged")
+    assert not (tmp_path / "g").exists() and not list(tmp_path.glob(".g*"))
+
+
+def test_a_tsv_line_over_the_limit_names_its_line(tmp_path):
+    from kgnlu.kg.sources.tsv import MAX_LINE_CHARS
+
+    (tmp_path / "huge.tsv").write_text("a\tr\tb\n" + "a\tr\t" + "x" * (MAX_LINE_CHARS + 1) + "\n", encoding="utf-8")
+    done = kgnlu("graph", "build", "huge.tsv", "--out", "g", "--no-store", cwd=tmp_path)
+    assert_user_error(done, "E010", "huge.tsv:2", "at most")
+    assert not (tmp_path / "g").exists()
+
+
+def test_a_long_tsv_field_under_the_limit_builds(tmp_path):
+    (tmp_path / "long.tsv").write_text("a\tr\t" + "x" * 200_000 + "\n", encoding="utf-8")
+    done = kgnlu("graph", "build", "long.tsv", "--out", "g", "--no-store", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    from kgnlu.kg import KnowledgeGraph
+
+    kg = KnowledgeGraph.load(tmp_path / "g")
+    assert kg.num_triples == 1 and max(len(kg.entity_label(e)) for e in range(kg.num_entities)) == 200_000
+
+
+@pytest.mark.parametrize("value", ["<http://a>b>", "<http://a b>", "<http://a{b}>"])
+def test_an_iri_binding_that_is_not_an_iri_is_a_query_error(tmp_path, value):
+    (tmp_path / "ok.tsv").write_text("a\tr\tb\n", encoding="utf-8")
+    assert kgnlu("graph", "build", "ok.tsv", "--out", "g", cwd=tmp_path).returncode == 0
+    done = kgnlu("graph", "query", "g", "SELECT ?x WHERE { ?x ?p ?o }", "--bind", f"x={value}", cwd=tmp_path)
+    assert_user_error(done, "E023", "not a valid IRI", value)
