@@ -40,6 +40,7 @@ app.command("distill")(distill_command)
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: KgnluErrors become one clear line on stderr and exit code 2."""
+    _escape_unencodable_output()
     try:
         app(args=argv, standalone_mode=False)
     except KgnluError as err:
@@ -60,6 +61,16 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         raise
     return 0
+
+
+def _escape_unencodable_output() -> None:
+    """User text may hold lone surrogates (read with surrogateescape, or JSON's "\\ud800"): they
+    are written as backslash escapes — inside a JSON string exactly the escape that reads back to the
+    same character, so offsets stay true — instead of ending the run with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 if __name__ == "__main__":

@@ -119,3 +119,21 @@ def save_png(figure, path: str | Path, dpi: int = 120) -> Path:
         figure.savefig(tmp, dpi=dpi, format="png")
     plt.close(figure)
     return path
+
+
+def load_tensors(path: str | Path, numpy: bool = False) -> dict:
+    """A safetensors file's tensors (torch, or numpy arrays with ``numpy``); a missing, truncated or corrupt file is a CheckpointError
+    (E031) naming it, not safetensors' own error without a path. safetensors never runs code."""
+    from safetensors import SafetensorError
+
+    from kgnlu.errors import CheckpointError
+
+    if numpy:
+        from safetensors.numpy import load_file
+    else:
+        from safetensors.torch import load_file
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({err}); "
+                              "restore or re-create it (train or save the model again)") from None

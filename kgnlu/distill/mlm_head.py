@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 from kgnlu.encoders.heads import MaskedLMHead
 from kgnlu.errors import CheckpointError, DistillationError
-from kgnlu.io import atomic_directory
+from kgnlu.io import atomic_directory, load_tensors
 
 FORMAT, VERSION = "kgnlu-mlm-head", 1
 WEIGHTS, META = "mlm_head.safetensors", "mlm_head.json"
@@ -60,7 +60,7 @@ def load_mlm_head(folder: str | Path, encoder: nn.Module) -> MaskedLMHead:
                                 f"V={meta.get('vocab_size')}; this encoder has H={config.hidden_size}, "
                                 f"V={config.vocab_size}. Fit a head on this teacher")
     head = MaskedLMHead(config, encoder)
-    result = head.load_state_dict(load_file(folder / WEIGHTS), strict=False)
+    result = head.load_state_dict(load_tensors(folder / WEIGHTS), strict=False)
     missing = [k for k in result.missing_keys if not k.startswith(TIED)]
     if missing or result.unexpected_keys:
         raise CheckpointError(f"{folder / WEIGHTS} does not match an MLM head: missing {missing[:5]}, "

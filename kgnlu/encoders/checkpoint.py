@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from kgnlu.encoders.config import EncoderConfig
 from kgnlu.encoders.hf import HF_FAMILIES, check_export, export_family
 from kgnlu.errors import CheckpointError, ConfigError, UnknownNameError
-from kgnlu.io import atomic_directory
+from kgnlu.io import atomic_directory, load_tensors
 
 NATIVE_CONFIG = "kgnlu_encoder.json"
 NATIVE_FORMAT = "kgnlu-encoder"
@@ -37,12 +37,12 @@ def read_json(path: Path) -> dict[str, Any]:
 def read_tensors(folder: Path) -> dict[str, torch.Tensor]:
     """Every tensor of a checkpoint folder: model.safetensors or the shards its index names."""
     if (folder / WEIGHTS).is_file():
-        return load_file(folder / WEIGHTS)
+        return load_tensors(folder / WEIGHTS)
     if (folder / WEIGHTS_INDEX).is_file():
         shards = sorted(set(read_json(folder / WEIGHTS_INDEX)["weight_map"].values()))
         tensors: dict[str, torch.Tensor] = {}
         for shard in shards:
-            tensors.update(load_file(folder / shard))
+            tensors.update(load_tensors(folder / shard))
         return tensors
     if any(folder.glob("*.bin")) or any(folder.glob("*.pt")):
         raise CheckpointError(

@@ -29,7 +29,7 @@ from typing import Any, Union
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 from kgnlu.encoders.config import EncoderConfig
@@ -39,7 +39,7 @@ from kgnlu.errors import CheckpointError, FusionError
 from kgnlu.fusion.alignment import EntityInputs
 from kgnlu.fusion.injection import INJECTIONS, FusionState, joint_attention_mask
 from kgnlu.fusion.outputs import KGEncoderOutput
-from kgnlu.io import atomic_directory
+from kgnlu.io import atomic_directory, load_tensors
 from kgnlu.kge.storage import TENSORS as KGE_TENSORS
 from kgnlu.kge.storage import StoredEmbeddings
 
@@ -248,7 +248,7 @@ class KGEncoder(nn.Module):
                                   f"this kgnlu reads {FORMAT} v{VERSION}")
         record, reference = meta["entity_table"], None
         if "file" in record:
-            table = load_file(folder / record["file"])["entity"]
+            table = load_tensors(folder / record["file"])["entity"]
         else:
             table, reference = load_entity_table(entity_embeddings if entity_embeddings is not None else record["path"])
             if reference is None or reference["sha256"] != record["sha256"] or list(table.shape) != record["shape"]:
@@ -260,7 +260,7 @@ class KGEncoder(nn.Module):
                     meta["freeze_entities"], meta["injection_options"])
         model.entity_source = reference  # the table stays a reference when saved again
         try:
-            result = model.injections.load_state_dict(load_file(folder / INJECTION_FILE), strict=False)
+            result = model.injections.load_state_dict(load_tensors(folder / INJECTION_FILE), strict=False)
         except RuntimeError as err:
             raise CheckpointError(f"{folder / INJECTION_FILE} does not match {meta['inject']}: {err}") from None
         if result.missing_keys or result.unexpected_keys:

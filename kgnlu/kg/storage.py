@@ -60,6 +60,8 @@ def graph_exists(path: Path) -> bool:
 
 def check_target(out: Path, force: bool) -> None:
     """Refuse early (before any work) to overwrite an existing graph or a non-graph folder."""
+    if out.exists() and not out.is_dir():
+        raise GraphExistsError(f"{out} is a file, not a graph folder; choose another --out")
     if out.exists():
         if not force:
             raise GraphExistsError(f"{out} already exists; pass --force (force=True) to replace it")
@@ -198,11 +200,28 @@ def read_manifest(path: Path) -> dict:
         manifest = json.loads(mf.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise GraphIntegrityError(f"{mf} is corrupt ({err}); rebuild the graph") from None
-    if manifest.get("format") != "kgnlu-graph" or manifest.get("format_version") != FORMAT_VERSION:
+    if not isinstance(manifest, dict) or manifest.get("format") != "kgnlu-graph" \
+            or manifest.get("format_version") != FORMAT_VERSION:
+        version = manifest.get("format_version") if isinstance(manifest, dict) else None
         raise GraphIntegrityError(
-            f"{path} has graph format {manifest.get('format_version')!r}; this kgnlu reads "
+            f"{path} has graph format {version!r}; this kgnlu reads "
             f"version {FORMAT_VERSION}. Rebuild it with `kgnlu graph build`.")
+    _check_manifest_files(mf, manifest.get("files"))
     return manifest
+
+
+def _check_manifest_files(mf: Path, files) -> None:
+    """The manifest's file list: relative paths inside the graph, each with a size and a sha256."""
+    if not isinstance(files, dict) or not files:
+        raise GraphIntegrityError(f"{mf} has no 'files' list (name → bytes, sha256); rebuild the graph")
+    for name, entry in files.items():
+        parts = Path(name).parts
+        if Path(name).is_absolute() or ".." in parts or not parts:
+            raise GraphIntegrityError(f"{mf} lists {name!r}, a path outside the graph; rebuild the graph")
+        if not isinstance(entry, dict) or not isinstance(entry.get("bytes"), int) \
+                or not isinstance(entry.get("sha256"), str):
+            raise GraphIntegrityError(f"{mf}: entry {name!r} needs 'bytes' (an integer) and 'sha256'; "
+                                      "rebuild the graph")
 
 
 def verify_files(path: Path, manifest: dict, *, checksums: bool) -> None:

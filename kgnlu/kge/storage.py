@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from kgnlu.errors import CheckpointError, ConfigError
-from kgnlu.io import atomic_directory, atomic_write
+from kgnlu.io import atomic_directory, atomic_write, load_tensors
 from kgnlu.kg.derived import index_identity
 from kgnlu.kge.models import KGEModel, ModelConfig, build_model
 
@@ -86,7 +86,7 @@ def load_embeddings(graph_path: str | Path, name: str | None = None) -> StoredEm
         raise CheckpointError(f"no embeddings at {path}; train them with `kgnlu kge train {graph_path} --name {name}`")
     try:
         config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
-        tensors = load_file(path / TENSORS)
+        tensors = load_tensors(path / TENSORS)
     except (OSError, ValueError) as err:
         raise CheckpointError(f"{path} is unreadable ({err}); retrain with `kgnlu kge train`") from None
     if config.get("format_version") != FORMAT_VERSION:

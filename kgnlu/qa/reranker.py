@@ -92,14 +92,14 @@ class PathReranker(nn.Module):
     @classmethod
     def load(cls, folder: Path, layers: int) -> PathReranker:
         """MiniLM with the saved layers and head on top; a file that does not fit raises QAError."""
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
+        from kgnlu.errors import CheckpointError
+        from kgnlu.io import load_tensors
 
         path = Path(folder) / WEIGHTS_FILE
         model = cls.from_minilm(layers)
         try:
-            state = load_file(str(path))
-        except (OSError, SafetensorError) as err:
+            state = load_tensors(path)
+        except CheckpointError as err:
             raise QAError(f"{path} cannot be read ({err}); retrain the QA model") from None
         expected = model.trained_state()
         if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):

@@ -9,11 +9,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from kgnlu.config import to_dict
 from kgnlu.errors import QAError
-from kgnlu.io import atomic_directory
+from kgnlu.io import atomic_directory, load_tensors
 from kgnlu.qa.config import QAConfig
 from kgnlu.qa.model import QAModel
 from kgnlu.qa.paths import RelationPath
@@ -88,7 +88,7 @@ def load_model(folder: str | Path, kg) -> tuple[QAModel, dict]:
         config.topic_surface = False  # saved before the topic head read mention embeddings
     paths = [RelationPath.from_symbols(s) for s in meta["paths"]]
     try:
-        state = load_file(str(folder / WEIGHTS_FILE))
+        state = load_tensors(folder / WEIGHTS_FILE)
     except (OSError, ValueError) as err:
         raise QAError(f"{folder / WEIGHTS_FILE} cannot be read ({err}); retrain or restore the model") from None
     text = state.get("scorer.members.0.relation_text")

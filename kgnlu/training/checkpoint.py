@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, load_model, save_file, save_model
+from safetensors.torch import load_model, save_file, save_model
 from torch import nn
 
 from kgnlu.errors import CheckpointError
-from kgnlu.io import swap_into_place
+from kgnlu.io import load_tensors, swap_into_place
 from kgnlu.training import distributed as dist
 
 STEP_DIR = re.compile(r"^step-(\d+)$")
@@ -154,7 +154,7 @@ def load_weights(folder: Path, model: nn.Module) -> None:
 
 def load_optimizer(folder: Path, optimizer: torch.optim.Optimizer) -> None:
     info = read_json(folder / "optimizer.json")
-    state = unflatten_optimizer(load_file(folder / "optimizer.safetensors"), info)
+    state = unflatten_optimizer(load_tensors(folder / "optimizer.safetensors"), info)
     for saved, current in zip(state["param_groups"], optimizer.param_groups, strict=False):
         for key, value in current.items():  # JSON made tuples (betas) into lists
             if isinstance(value, tuple) and isinstance(saved.get(key), list):
@@ -170,7 +170,7 @@ def load_rank_state(folder: Path, rank: int) -> tuple[dict[str, Any], dict[str, 
     if not path.is_file():
         raise CheckpointError(f"{folder} has no state for rank {rank}: it was written by fewer ranks; resume with "
                               "the same number of processes")
-    return read_json(folder / f"rank-{rank}.json"), load_file(path)
+    return read_json(folder / f"rank-{rank}.json"), load_tensors(path)
 
 
 # ---------------------------------------------------------------------- RNG

@@ -58,3 +58,52 @@ def test_an_iri_binding_that_is_not_an_iri_is_a_query_error(tmp_path, value):
     assert kgnlu("graph", "build", "ok.tsv", "--out", "g", cwd=tmp_path).returncode == 0
     done = kgnlu("graph", "query", "g", "SELECT ?x WHERE { ?x ?p ?o }", "--bind", f"x={value}", cwd=tmp_path)
     assert_user_error(done, "E023", "not a valid IRI", value)
+
+
+def built_graph(tmp_path):
+    (tmp_path / "ok.tsv").write_text("a\tr\tb\n", encoding="utf-8")
+    assert kgnlu("graph", "build", "ok.tsv", "--out", "g", "--no-store", cwd=tmp_path).returncode == 0
+    return tmp_path / "g"
+
+
+@pytest.mark.parametrize("damage, needle", [
+    (lambda m: m.pop("files"), "no 'files' list"),
+    (lambda m: m["files"].update({"../../etc/passwd": {"bytes": 1, "sha256": "0" * 64}}), "outside the graph"),
+    (lambda m: m["files"].update({"triples.npy": {"bytes": "many"}}), "needs 'bytes'"),
+])
+def test_a_damaged_manifest_is_refused_before_anything_is_read(tmp_path, damage, needle):
+    import json
+
+    graph = built_graph(tmp_path)
+    manifest = json.loads((graph / "manifest.json").read_text())
+    damage(manifest)
+    (graph / "manifest.json").write_text(json.dumps(manifest))
+    assert_user_error(kgnlu("graph", "info", "g", cwd=tmp_path), "E021", "manifest.json", needle)
+
+
+def test_out_naming_a_regular_file_is_refused_even_with_force(tmp_path):
+    (tmp_path / "ok.tsv").write_text("a\tr\tb\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
+    done = kgnlu("graph", "build", "ok.tsv", "--out", "notes.txt", "--force", "--no-store", cwd=tmp_path)
+    assert_user_error(done, "E020", "is a file")
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_lone_surrogates_in_input_come_back_as_json_escapes_with_true_offsets(tmp_path):
+    import json
+
+    built_graph(tmp_path)
+    text = "a\ud800 b"  # a lone surrogate, as JSON input may carry it
+    (tmp_path / "in.jsonl").write_text(json.dumps({"text": text}) + "\n", encoding="utf-8")
+    done = kgnlu("link", "g", "--input", "in.jsonl", "--json", cwd=tmp_path)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert json.loads(done.stdout.splitlines()[0])["text"] == text
+
+
+def test_a_corrupt_safetensors_file_is_an_e031_naming_it(tmp_path):
+    from kgnlu.encoders.checkpoint import read_tensors
+    from kgnlu.errors import CheckpointError
+
+    (tmp_path / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage")
+    with pytest.raises(CheckpointError, match=r"E031.*model\.safetensors"):
+        read_tensors(tmp_path)

@@ -108,9 +108,9 @@ class EntityEmbeddings:
 
     @classmethod
     def load(cls, path: Path, num_entities: int, dim: int, text_of: Callable[[int], str]) -> EntityEmbeddings:
-        from safetensors.numpy import load_file
+        from kgnlu.io import load_tensors
 
-        data = load_file(str(path))
+        data = load_tensors(path, numpy=True)
         vectors, computed = data["embeddings"], data["computed"].astype(bool)
         if vectors.shape != (num_entities, dim):
             raise ConfigError(f"{path} holds {vectors.shape} embeddings, expected ({num_entities}, {dim}); "
