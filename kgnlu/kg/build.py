@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,8 @@ from kgnlu.kg.builder import GraphBuilder
 from kgnlu.kg.sources import parse_source
 from kgnlu.kg.sources.base import Source
 from kgnlu.kg.storage import check_target, write_graph
+
+log = logging.getLogger(__name__)
 
 
 def kgnlu_home() -> Path:
@@ -61,7 +64,12 @@ def build_graph(
         from kgnlu.kg.short_names import add_short_names
 
         add_short_names(builder)
-    return write_graph(builder.finalize(), out, force=force, store=store, keep_derived=keep_derived, report=report)
+    data = builder.finalize()
+    if len(data.triples) == 0:  # legal (a graph of labels only), but almost always a wrong input
+        message = (f"warning: no triples were read from {', '.join(s.spec for s in resolved) or 'no sources'}; "
+                   "the graph will have no edges (check the files' format and contents)")
+        (report or log.warning)(message)
+    return write_graph(data, out, force=force, store=store, keep_derived=keep_derived, report=report)
 
 
 def _emit(source: Source, builder: GraphBuilder) -> None:

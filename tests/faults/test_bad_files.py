@@ -107,3 +107,31 @@ def test_a_corrupt_safetensors_file_is_an_e031_naming_it(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage")
     with pytest.raises(CheckpointError, match=r"E031.*model\.safetensors"):
         read_tensors(tmp_path)
+
+
+def test_a_byte_order_mark_does_not_end_up_in_the_first_id(tmp_path):
+    from kgnlu.kg import KnowledgeGraph
+
+    (tmp_path / "bom.tsv").write_bytes("\ufeffalice\tknows\tbob\n".encode())
+    assert kgnlu("graph", "build", "bom.tsv", "--out", "g", "--no-store", cwd=tmp_path).returncode == 0
+    labels = {KnowledgeGraph.load(tmp_path / "g").entity_label(e) for e in range(2)}
+    assert labels == {"alice", "bob"}
+
+
+def test_invalid_utf8_names_its_own_line_far_into_the_file(tmp_path):
+    rows = b"".join(f"e{i}\tr\t{'x' * 200}\n".encode() for i in range(1, 400))  # ~80 KB before it
+    (tmp_path / "bad.tsv").write_bytes(rows + b"caf\xe9\tr\tb\n" + b"z\tr\ty\n")
+    assert_user_error(kgnlu("graph", "build", "bad.tsv", "--out", "g", "--no-store", cwd=tmp_path),
+                      "E010", "bad.tsv:400:4", "UTF-8")
+
+
+def test_a_directory_given_as_a_file_says_so(tmp_path):
+    (tmp_path / "data.ttl").mkdir()
+    assert_user_error(kgnlu("graph", "build", "data.ttl", "--out", "g", "--no-store", cwd=tmp_path),
+                      "E011", "is a directory")
+
+
+def test_an_input_without_triples_builds_with_a_warning(tmp_path):
+    (tmp_path / "empty.tsv").write_text("# nothing here\n", encoding="utf-8")
+    done = kgnlu("graph", "build", "empty.tsv", "--out", "g", "--no-store", cwd=tmp_path)
+    assert done.returncode == 0 and "no triples were read from" in done.stderr and "empty.tsv" in done.stderr

@@ -63,12 +63,19 @@ class FileSource(Source):
         return str(self.path)
 
     def checksum(self) -> str:
-        if not self.path.is_file():
-            raise SourceError(f"{self.path}: no such file")
-        return file_sha256(self.path)
+        return file_sha256(require_file(self.path))
 
 
 SOURCES: Registry[type[Source]] = Registry("graph source")
+
+
+def require_file(path: Path) -> Path:
+    """``path`` when it is a readable file; else a SourceError that says what it is instead."""
+    if path.is_dir():
+        raise SourceError(f"{path} is a directory; give the files in it (a glob such as {path}/*.ttl)")
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file")
+    return path
 
 
 def file_sha256(paths: list[Path] | Path, chunk: int = 1 << 20) -> str:

@@ -15,6 +15,7 @@ from typing import BinaryIO
 from pyoxigraph import RdfFormat
 
 from kgnlu.errors import ParseError, SourceError
+from kgnlu.kg.sources.base import require_file
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,7 @@ def is_gzip(path: Path) -> bool:
 
 def open_binary(path: Path) -> BinaryIO:
     """The file's bytes, gunzipped when it ends in ``.gz``; a missing file is a SourceError."""
-    if not path.is_file():
-        raise SourceError(f"{path}: no such file")
+    require_file(path)
     return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
 
 

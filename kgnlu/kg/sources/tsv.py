@@ -8,7 +8,6 @@ as ids; any other value is minted into the file's namespace (its stem: ``family.
 from __future__ import annotations
 
 import gzip
-import io
 import re
 from pathlib import Path
 
@@ -34,10 +33,10 @@ def _namespace_for(path: Path) -> str:
 MAX_LINE_CHARS = 1_000_000  # bounds memory per line; ids and labels are far shorter
 
 
-def open_text(path: Path) -> io.TextIOBase:
-    """Open a possibly gzip'd UTF-8 text file; undecodable bytes raise with the file named."""
-    raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
-    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+def open_lines(path: Path):
+    """A possibly gzip'd file's lines as bytes: each is decoded on its own, so a UTF-8 error names
+    its own line (a text wrapper decodes ahead, in chunks, and would name an earlier one)."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
 @SOURCES.register("tsv")
@@ -78,12 +77,15 @@ class TsvSource(FileSource):
         """Write this file's triples into the builder's current source."""
         builder.namespace(self.ns)
         size = self.path.stat().st_size
-        with open_text(self.path) as f, progress_bar(size, f"tsv {self.path.name}", "B") as bar:
+        with open_lines(self.path) as f, progress_bar(size, f"tsv {self.path.name}", "B") as bar:
             lineno = 0
             first_row = True
             try:
-                for lineno, line in enumerate(f, start=1):
-                    bar.update(len(line))
+                for lineno, raw in enumerate(f, start=1):
+                    bar.update(len(raw))
+                    line = raw.decode("utf-8")
+                    if lineno == 1:
+                        line = line.removeprefix("\ufeff")  # a byte-order mark is not part of the first id
                     text = line.rstrip("\r\n")
                     if not text.strip() or text.lstrip().startswith("#"):
                         continue
@@ -108,5 +110,5 @@ class TsvSource(FileSource):
                                    self._term(t, builder, is_relation=False),
                                    split=self.split)
             except UnicodeDecodeError as err:
-                raise ParseError(self.path, lineno + 1, None,
-                                 f"expected UTF-8 text ({err.reason} at byte {err.start})") from None
+                raise ParseError(self.path, lineno, err.start + 1,
+                                 f"expected UTF-8 text ({err.reason} at byte {err.start + 1} of the line)") from None
