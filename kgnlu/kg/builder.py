@@ -29,10 +29,13 @@ SPLITS = ("train", "valid", "test")  # triple_split codes 0, 1, 2; unsplit tripl
 
 
 def alias_key(surface: str) -> str:
-    """The normalised form aliases are indexed under: NFKC, case-folded, whitespace collapsed."""
+    """The normalised form aliases are indexed under: NFKC, case-folded, whitespace collapsed,
+    invisible format characters dropped (zero-width spaces and joiners, bidi controls, soft
+    hyphens: category Cf), so "Fr\u200bance" in a text finds "France"; offsets stay the text's own."""
     if surface.isascii():  # NFKC is the identity on ASCII, and casefold() equals lower() there
         return " ".join(surface.lower().split())
-    return " ".join(unicodedata.normalize("NFKC", surface).casefold().split())
+    visible = "".join(ch for ch in surface if unicodedata.category(ch) != "Cf")
+    return " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
 
 
 @dataclass

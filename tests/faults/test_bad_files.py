@@ -135,3 +135,18 @@ def test_an_input_without_triples_builds_with_a_warning(tmp_path):
     (tmp_path / "empty.tsv").write_text("# nothing here\n", encoding="utf-8")
     done = kgnlu("graph", "build", "empty.tsv", "--out", "g", "--no-store", cwd=tmp_path)
     assert done.returncode == 0 and "no triples were read from" in done.stderr and "empty.tsv" in done.stderr
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u200d", "\u00ad", "\u202e", "\u2066", "\ufeff"])
+def test_invisible_format_characters_do_not_hide_a_name_from_the_linker(tmp_path, hidden):
+    from kgnlu.kg import KnowledgeGraph
+    from kgnlu.kg.linker import EntityLinker
+
+    (tmp_path / "c.tsv").write_text("France\tcapital\tParis\n", encoding="utf-8")
+    assert kgnlu("graph", "build", "c.tsv", "--out", "g", "--no-store", cwd=tmp_path).returncode == 0
+    linker = EntityLinker.from_graph(KnowledgeGraph.load(tmp_path / "g"), mode="fast", save=False)
+    text = f"The capital of Fr{hidden}ance is Paris."
+    links = {lk.surface: lk for lk in linker.link(text)}
+    name = f"Fr{hidden}ance"
+    assert name in links and text[links[name].start:links[name].end] == name
+    assert links[name].entity.endswith("France")
