@@ -95,9 +95,12 @@ def query(
     sparql: Annotated[str, typer.Argument(help="A SPARQL query; the graph's prefixes (wn:, geonames:, rdfs:, ...) are predeclared.")],
     bind: Annotated[list[str] | None, typer.Option(
         "--bind", help="NAME=VALUE, bound (never pasted) into the query: <iri>, prefix:local, \"text\" or a number.")] = None,
+    allow_service: Annotated[bool, typer.Option("--allow-service", help="Allow SERVICE (federated queries make "
+                                                                         "outbound requests; refused by default).")] = False,
+    max_rows: Annotated[int, typer.Option(min=1, help="Refuse a result longer than this (add LIMIT).")] = 100_000,
     as_json: JsonFlag = False,
 ) -> None:
-    """Run a SPARQL query against the graph's store."""
+    """Run a read-only SPARQL query against the graph's store (updates and SERVICE refused)."""
     from kgnlu.kg.sparql_values import parse_binding
 
     kg = _load(graph)
@@ -107,7 +110,7 @@ def query(
         if not sep:
             raise ConfigError(f"--bind {item!r}: expected NAME=VALUE")
         bindings[name] = parse_binding(value, kg.prefixes)
-    result = kg.sparql(sparql, bindings)
+    result = kg.sparql(sparql, bindings, allow_service=allow_service, max_rows=max_rows)
     if as_json:
         _print_json(result)
     elif isinstance(result, bool):

@@ -252,18 +252,25 @@ class KnowledgeGraph:
 
         return ox.NamedNode(self.entity_iri(self.lookup(entity)))
 
-    def sparql(self, query: str, bindings: Mapping[str, object] | None = None):
+    def sparql(self, query: str, bindings: Mapping[str, object] | None = None, *, allow_service: bool = False,
+               max_rows: int | None = 100_000):
         """Run SPARQL with the graph's prefixes predeclared and ``bindings`` bound, never pasted.
 
         Binding values: pyoxigraph terms pass through; str/int/float/bool become literals (bind
         an entity with ``kg.term(...)``). SELECT returns a list of dicts (variable → Python value:
         IRIs compacted to CURIEs, literals to str/int/float/bool); ASK a bool; CONSTRUCT and
         DESCRIBE a list of (s, p, o) tuples.
+
+        Read-only and local: updates are refused, and so is ``SERVICE`` (an outbound request) unless
+        ``allow_service`` (:mod:`kgnlu.kg.sparql_guard`); more than ``max_rows`` results (None: no
+        cap) is a QueryError that says to add LIMIT, so a runaway join cannot fill memory.
         """
         import pyoxigraph as ox
 
+        from kgnlu.kg.sparql_guard import check_read_only
         from kgnlu.kg.sparql_values import from_term, to_term
 
+        check_read_only(query, allow_service)
         subs = {ox.Variable(k.lstrip("?$")): to_term(v) for k, v in (bindings or {}).items()}
         try:
             try:
@@ -286,6 +293,16 @@ class KnowledgeGraph:
             return bool(result)
         if isinstance(result, ox.QuerySolutions):
             names = [v.value for v in result.variables]
-            return [{n: from_term(sol[n], self.prefixes) for n in names} for sol in result]
+            return [{n: from_term(sol[n], self.prefixes) for n in names} for sol in _capped(result, max_rows)]
         return [tuple(from_term(x, self.prefixes) for x in (t.subject, t.predicate, t.object))
-                for t in result]
+                for t in _capped(result, max_rows)]
+
+
+def _capped(rows, max_rows: int | None):
+    """``rows`` (a lazy pyoxigraph result), stopping with a QueryError past ``max_rows``."""
+    for n, row in enumerate(rows, 1):
+        if max_rows is not None and n > max_rows:
+            raise QueryError(f"the query returns more than {max_rows:,} results; add LIMIT (or raise the cap: "
+                             "--max-rows / max_rows=)")
+        yield row
+

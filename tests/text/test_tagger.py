@@ -49,8 +49,9 @@ def test_save_and_load_round_trip(tmp_path):
     assert again.weights == tagger.weights and again.tag("the fish swim".split()) == tagger.tag("the fish swim".split())
 
 
-@pytest.mark.parametrize("content", [b"not gzip", gzip.compress(b"{not json"), gzip.compress(b"[1, 2]"),
-                                     gzip.compress(json.dumps({"format": "other", "weights": {}}).encode())])
+@pytest.mark.parametrize("content", [b"not gzip", gzip.compress(b"{not json", mtime=0), gzip.compress(b"[1, 2]", mtime=0),
+                                     gzip.compress(json.dumps({"format": "other", "weights": {}}).encode(), mtime=0)],
+                         ids=["not-gzip", "not-json", "not-an-object", "another-format"])
 def test_a_damaged_file_is_refused_with_a_coded_error(tmp_path, content):
     path = tmp_path / "t.json.gz"
     path.write_bytes(content)
