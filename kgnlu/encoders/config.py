@@ -97,8 +97,27 @@ class EncoderConfig:
                 "so the E→H projection is required; leave embedding_projection unset or True")
         if self.pad_token_id is not None and not 0 <= self.pad_token_id < self.vocab_size:
             raise ConfigError(f"pad_token_id {self.pad_token_id} is outside the vocabulary (0..{self.vocab_size - 1})")
+        limit = max_parameters()
+        if self.estimated_parameters > limit:
+            raise ConfigError(
+                f"this config describes ~{self.estimated_parameters:,} parameters, over the limit {limit:,} "
+                f"(vocab {self.vocab_size:,}, hidden {self.hidden_size:,}, layers {self.num_layers:,}); a damaged or "
+                "hostile config.json? If you mean it, raise the limit with KGNLU_MAX_PARAMETERS")
 
     # ------------------------------------------------------------------ derived
+    @property
+    def estimated_parameters(self) -> int:
+        """Weights this config allocates (embeddings, attention and FFN blocks after sharing,
+        norms, pooler), computed from the sizes alone: checked before anything is allocated."""
+        v, e, h, f, layers = self.vocab_size, self.embedding_size, self.hidden_size, self.ffn_size, self.num_layers
+        embeddings = v * e + self.type_vocab_size * e + 2 * e  # tokens, segments, the embedding norm
+        embeddings += self.max_positions * e if self.position_scheme == "learned" else 0
+        embeddings += (e * h + h) if self.embedding_projection else 0
+        attention = 4 * h * h + 4 * h + 2 * h  # Q, K, V, output; its layer norm
+        ffn = 2 * h * f + f + h + 2 * h
+        ffn_blocks = 1 if self.sharing in ("ffn", "all") else layers
+        return embeddings + self.num_attention_blocks * attention + ffn_blocks * ffn + (h * h + h if self.pooler else 0)
+
     @property
     def head_size(self) -> int:
         return self.hidden_size // self.num_heads
@@ -163,3 +182,20 @@ class EncoderConfig:
             init_scheme="gpt2")
         values.update(overrides)
         return cls(**values)
+
+
+DEFAULT_MAX_PARAMETERS = 20_000_000_000  # above any model a CPU or one GPU here trains; far below 10^7 layers
+
+
+def max_parameters() -> int:
+    """The parameter limit (``KGNLU_MAX_PARAMETERS`` raises or lowers it)."""
+    import os
+
+    raw = os.environ.get("KGNLU_MAX_PARAMETERS")
+    if raw is None:
+        return DEFAULT_MAX_PARAMETERS
+    try:
+        return int(float(raw))
+    except ValueError:
+        raise ConfigError(f"KGNLU_MAX_PARAMETERS={raw!r} is not a number") from None
+

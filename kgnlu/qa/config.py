@@ -9,6 +9,11 @@ from typing import Any
 from kgnlu.config import from_dict
 from kgnlu.errors import ConfigError
 
+UPPER_BOUNDS = {"ensemble": 64, "hidden": 16_384, "kind_dim": 4_096, "gnn_hidden": 4_096, "gnn_layers": 64,
+                "max_subgraph_nodes": 1_000_000, "max_frontier": 10_000_000,
+                "max_mentions": 1_000, "max_candidates": 1_000, "paths_per_topic": 10_000, "max_executions": 10_000,
+                "batch_size": 1_000_000, "epochs": 10_000, "threads": 1_024}
+
 
 @dataclass
 class QAConfig:
@@ -115,6 +120,12 @@ class QAConfig:
                      "reranker_batch_size", "rerank_top"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"qa.{name} must be >= 1, got {getattr(self, name)}")
+        # sizes that allocate: bounded before anything is built, so a hostile qa.json cannot
+        # exhaust memory (a saved model's config is read through here too)
+        for name, most in UPPER_BOUNDS.items():
+            if getattr(self, name) > most:
+                raise ConfigError(f"qa.{name} is {getattr(self, name):,}, over the sane bound {most:,}: "
+                                  "a damaged or hostile config? Fix the value")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"qa.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0.0 <= self.dropout < 1.0:
