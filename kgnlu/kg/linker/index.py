@@ -122,8 +122,12 @@ class LinkerIndex:
         np.save(folder / "proper.npy", self.proper)
         self.fuzzy.save(folder)
         self.lexical.save(folder)
+        from kgnlu.kg.sources.base import file_sha256
+
+        files = {p.name: file_sha256(p) for p in sorted(folder.iterdir())
+                 if p.is_file() and p.name not in UNCHECKED}
         manifest = {"format": "kgnlu-linker", "format_version": FORMAT_VERSION,
-                    "graph": graph_fingerprint(kg), "entities": kg.num_entities}
+                    "graph": graph_fingerprint(kg), "entities": kg.num_entities, "files": files}
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
     @staticmethod
@@ -140,6 +144,7 @@ class LinkerIndex:
         if not cls.is_current(folder, kg):
             raise LinkerIndexError(f"{folder} was built for another graph or kgnlu version; delete it "
                                    "(the linker rebuilds it) or run `kgnlu link GRAPH --rebuild`")
+        _verify(folder)
         try:
             aliases = AliasTable(kg)
             prefixes = set(read_strings(StringTable(folder / "prefixes")))
@@ -151,3 +156,22 @@ class LinkerIndex:
         except (OSError, ValueError, KeyError) as err:
             raise LinkerIndexError(f"{folder} is incomplete or corrupt ({err}); delete it and the "
                                    "linker rebuilds it") from None
+
+
+# written after the index, by their own atomic writers: not in the index's checksum list
+UNCHECKED = ("manifest.json", "embeddings.safetensors", "dense.faiss")
+
+
+def _verify(folder: Path) -> None:
+    """Every file the manifest lists has the sha256 recorded when it was written: a zeroed or
+    truncated array is caught here (and the index rebuilt) instead of linking every mention to
+    one entity. Indexes saved before checksums were recorded carry none and are read as before."""
+    from kgnlu.kg.sources.base import file_sha256
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for name, digest in (manifest.get("files") or {}).items():
+        path = folder / Path(name).name  # a bare file name: never a path outside the folder
+        if not path.is_file() or file_sha256(path) != digest:
+            raise LinkerIndexError(f"{path} does not match its checksum (damaged or changed since it was "
+                                   "written); the linker rebuilds the index")
+
