@@ -115,13 +115,14 @@ def open_qa(graph: Path, model: Path | None, zero_shot: bool = False):
     if model is not None:
         return KGQA.load(model, graph=kg)
     default = default_model_dir()
+    why = "no trained model for this graph"
     if not zero_shot and (default / CONFIG_FILE).is_file():
         try:
             if read_meta(default)["graph"]["checksum"] == graph_checksum(kg):
                 return KGQA.load(default, graph=kg)
-        except (KeyError, TypeError, QAError):
-            pass  # an unreadable default model does not stop zero-shot answering
-    print(f"qa: answering zero-shot on {kg.name} (no trained model for this graph; `kgnlu data make-qa` and "
+        except (KeyError, TypeError, QAError) as err:  # an unreadable default model: say so, answer anyway
+            why = f"the default model at {default} could not be read ({err})"
+    print(f"qa: answering zero-shot on {kg.name} ({why}; `kgnlu data make-qa` and "
           "`kgnlu qa train` make one)", file=sys.stderr)
     return KGQA.from_graph(kg, report=lambda s: print(s, file=sys.stderr))
 

@@ -10,7 +10,6 @@ part of speech with most WordNet senses, else NOUN (PROPN when capitalised past 
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,16 +27,16 @@ def read_tagged(split: str, path: Path = TAGGED_SET) -> list[tuple[list[str], li
 
     if split not in SPLITS:
         raise UnknownNameError("split", split, SPLITS)
+    from kgnlu.io import iter_json_lines
+
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    expected = "a JSON object with tokens, tags and split"
+    for n, rec in iter_json_lines(path, expected):
         try:
-            rec = json.loads(line)
             tokens, tags = rec["tokens"], rec["tags"]
             ok = len(tokens) == len(tags) and all(t in TAGS for t in tags) and rec["split"] in SPLITS
-        except (ValueError, KeyError, TypeError) as err:
-            raise ParseError(path, n, None, f"a JSON object with tokens, tags and split ({err})") from err
+        except (KeyError, TypeError) as err:
+            raise ParseError(path, n, None, f"{expected} ({err})") from None
         if not ok:
             raise ParseError(path, n, None, "as many tags as tokens, each a Universal POS tag, and split dev or test")
         if rec["split"] == split:
