@@ -11,11 +11,14 @@ and memory.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -39,10 +42,26 @@ class Result:
                 "ratio": round(self.ratio, 4), "higher_is_better": self.higher_is_better}
 
 
+REPORTS = Path(__file__).resolve().parent.parent / "reports" / "bench"
+
+
 def emit(bench: str, results: list[Result]) -> None:
-    """Print the one JSON line that ends every benchmark's output."""
+    """Print the one JSON line that ends every benchmark's output, and keep it, with the command
+    and machine, as ``reports/bench/NAME[-quick].json`` (the artefact behind README's table)."""
     sys.stdout.flush()
-    print(json.dumps({"bench": bench, "results": [r.to_json() for r in results]}), flush=True)
+    line = {"bench": bench, "results": [r.to_json() for r in results]}
+    record = {**line, "command": " ".join(["python", f"bench/{bench}.py", *sys.argv[1:]]),
+              "date": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+              "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
+    name = bench + ("-quick" if "--quick" in sys.argv else "")
+    try:
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        tmp = REPORTS / f".{name}.json.tmp"
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
+        os.replace(tmp, REPORTS / f"{name}.json")
+    except OSError as err:  # a read-only checkout still prints its line
+        note(f"could not write {REPORTS / name}.json: {err}")
+    print(json.dumps(line), flush=True)
 
 
 def note(message: str) -> None:

@@ -145,3 +145,15 @@ class QAError(KgnluError, ValueError):
     """A question-answering model, data set or request is unusable (says what is missing and how to make it)."""
 
     code = "E090"
+
+
+class TargetBusyError(KgnluError, OSError):
+    """Another process is writing the same graph or folder (its lock is held) past the wait limit."""
+
+    code = "E024"
+
+
+class InputTooLargeError(KgnluError, ValueError):
+    """An input is over a size limit that keeps memory bounded; says the limit and how to split or raise it."""
+
+    code = "E051"

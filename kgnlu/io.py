@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+# Whole-directory replacement (renameat2 exchange, its two-rename fallback and crash recovery, the
+# writers' lock, stale staging clean-up) lives in kgnlu.dirswap; these names stay importable here.
+from kgnlu.dirswap import atomic_directory, swap_into_place  # noqa: F401
 
 
 @contextlib.contextmanager
@@ -56,39 +59,6 @@ def _atomic_path(path: Path) -> Iterator[Path]:
         raise
 
 
-def swap_into_place(staging: Path, target: Path) -> None:
-    """Rename a finished ``staging`` folder to ``target``; an existing ``target`` is swapped out
-    first and deleted only once the new one is in place (restored if the rename fails)."""
-    if target.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-        os.replace(target, retired / "old")
-        try:
-            os.replace(staging, target)
-        except BaseException:
-            os.replace(retired / "old", target)
-            raise
-        finally:
-            shutil.rmtree(retired, ignore_errors=True)
-    else:
-        os.replace(staging, target)
-
-
-@contextlib.contextmanager
-def atomic_directory(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary sibling of ``target`` to fill; on success it replaces ``target`` in one
-    rename, on failure it is removed and ``target`` is left exactly as it was."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    os.chmod(staging, 0o755)  # mkdtemp makes it owner-only; saved data is for whoever can read the parent
-    try:
-        yield staging
-        swap_into_place(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def iter_json_lines(path: str | Path, expected: str = "a JSON object", errors: str = "strict",
                     ) -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line of a JSON-lines file; anything but a JSON
@@ -122,12 +92,14 @@ def save_png(figure, path: str | Path, dpi: int = 120) -> Path:
 
 
 def load_tensors(path: str | Path, numpy: bool = False) -> dict:
-    """A safetensors file's tensors (torch, or numpy arrays with ``numpy``); a missing, truncated or corrupt file is a CheckpointError
-    (E031) naming it, not safetensors' own error without a path. safetensors never runs code."""
+    """A safetensors file's tensors (torch, or numpy arrays with ``numpy``); a missing, truncated, corrupt or modified
+    (:mod:`kgnlu.integrity` checksum) file is a CheckpointError (E031) naming it, not safetensors' own error without a path. safetensors never runs code."""
     from safetensors import SafetensorError
 
     from kgnlu.errors import CheckpointError
+    from kgnlu.integrity import verify_file
 
+    verify_file(path)  # safetensors checks the header, not the weights: compare the saved sha256
     if numpy:
         from safetensors.numpy import load_file
     else:

@@ -42,6 +42,13 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def linker_cache(tmp_path_factory):
+    """Linker indexes and entity embeddings are cached per user ($KGNLU_CACHE, kgnlu.kg.linker.cache):
+    tests cache into a throwaway folder, so nothing piles up in the real $KGNLU_HOME."""
+    os.environ.setdefault("KGNLU_CACHE", str(tmp_path_factory.mktemp("kgnlu-cache")))
+
+
 @pytest.fixture(scope="session")
 def family_tsv(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("family") / "family.tsv"

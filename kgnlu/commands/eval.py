@@ -41,6 +41,8 @@ def link(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the reports.")] = Path("eval-link"),
     encoder: Annotated[Path | None, typer.Option(help="Neural mode's encoder: a folder with its tokenizer (e.g. a "
                                                  "`kgnlu distill` student); default the packaged MiniLM.")] = None,
+    sense_model: Annotated[Path | None, typer.Option(help="A word-sense model (`kgnlu train-senses`) joining "
+                                                     "the fast and neural linkers (not the prior baseline).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
 ) -> None:
     """Entity linking: WordNet word senses (vs most frequent sense) and GeoNames ambiguity (P/R/F1) on
@@ -54,13 +56,22 @@ def link(
         from kgnlu.kg.linker.dense_index import TextEncoder
 
         text_encoder = TextEncoder.from_pretrained(encoder)
+    senses = None
+    if sense_model is not None:
+        from kgnlu.kg.linker.sense_model import SenseModel
+
+        senses = SenseModel.from_pretrained(sense_model)
     if natural:
         from kgnlu.eval.link_natural_scoring import evaluate_natural_sets, markdown_natural
 
         report = evaluate_natural_sets(natural, natural_split, modes, default_graph=graph, encoder=text_encoder,
+                                       sense_model=senses,
                                        report=lambda s: print(s, file=sys.stderr))
         md = markdown_natural(report)
         write_report(out, f"natural-{natural_split}", report, md)
+        from kgnlu.eval.report_plots import plot_natural_linking
+
+        plot_natural_linking(report, out / f"natural-{natural_split}.png")
         sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
         if task is None:
             return
@@ -75,9 +86,13 @@ def link(
             raise ConfigError(f"--task must be wordnet or geonames, got {t!r}")
     kg = KnowledgeGraph.load(graph, verify=False)
     report = run_linking_eval(kg, tasks=tasks, modes=modes, split=split, wordnet_limit=wordnet_limit or None,
-                              geonames_limit=geonames_limit or None, encoder=text_encoder)
+                              geonames_limit=geonames_limit or None, encoder=text_encoder,
+                              sense_model=senses)
     md = markdown_report(report)
     write_report(out, "linking", report, md)
+    from kgnlu.eval.report_plots import plot_linking
+
+    plot_linking(report, out / "linking.png")
     sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
 
 
@@ -94,7 +109,8 @@ def qa(
     pred: Annotated[Path | None, typer.Argument(help="Predictions JSONL (`kgnlu qa --json` output, or {id, answers}).")] = None,
     gold: Annotated[Path | None, typer.Argument(help="Gold: a make-qa split .jsonl or data folder.")] = None,
     data: Annotated[Path | None, typer.Option(help="A make-qa data folder (with --model: run the model on it).")] = None,
-    model: Annotated[Path | None, typer.Option(help="A trained KGQA model folder (kgnlu qa train).")] = None,
+    model: Annotated[Path | None, typer.Option(help="A trained KGQA model folder (kgnlu qa train; default: "
+                                                    "$KGNLU_HOME/qa/models/default, as `kgnlu qa eval`).")] = None,
     graph: Annotated[Path | None, typer.Option(help="The graph for --model (default: the one it was trained on).")] = None,
     split: Annotated[list[str] | None, typer.Option(help="Splits of a data folder (default test, paraphrase_dev).")] = None,
     natural: Annotated[list[str] | None, typer.Option(
@@ -102,7 +118,8 @@ def qa(
                       "fits the set's graph, else zero-shot), NAME@zero-shot or NAME@MODEL_DIR. Repeatable.")] = None,
     natural_split: Annotated[str, typer.Option(
         help="Split of the hand-written sets: dev (tune on it) or test (score once per release).")] = "dev",
-    limit: Annotated[int, typer.Option(help="Questions per split of a data folder (0 = all).")] = 0,
+    limit: Annotated[int, typer.Option(help="Questions per split of a data folder (0 = all), spread evenly "
+                                            "over hops, relation paths and wordings.")] = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for qa.json, qa.md and qa_hits_by_hops.png.")] = Path("eval-qa"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
 ) -> None:
@@ -174,13 +191,16 @@ def _generated(pred, source: Path, model, graph, split, limit: int, out: Path) -
         golds = {s: load_split(source, s) for s in splits}
     else:
         golds = {source.stem: _read_jsonl(source)}
-    if limit:
-        golds = {s: qs[:limit] for s, qs in golds.items()}
+    if limit:  # spread over hops, relation paths and wordings: a split's first lines are one or two paths
+        from kgnlu.qa.dataset import sample_evenly
+
+        golds = {s: sample_evenly(qs, limit) for s, qs in golds.items()}
     report: dict = {"splits": {}}
     if pred is not None:
         predictions = _read_jsonl(pred)
         report["predictions"] = str(pred)
-    elif model is not None:
+    else:
+        model = _qa_model_or_default(model)
         predictions, latencies = [], []
         for questions in golds.values():
             p, lat = run_kgqa(model, questions, graph)
@@ -191,11 +211,23 @@ def _generated(pred, source: Path, model, graph, split, limit: int, out: Path) -
                                 "p95": round(1000 * sorted(latencies)[int(0.95 * (len(latencies) - 1))], 3)}
         with atomic_write(out / "predictions.jsonl") as f:
             f.writelines(json.dumps(p) + "\n" for p in predictions)
-    else:
-        raise ConfigError("give a predictions file (PRED) or --model DIR to answer the questions")
     for name, questions in golds.items():
         report["splits"][name] = qa_metrics(predictions, questions)
     return report
+
+
+def _qa_model_or_default(model: Path | None) -> Path:
+    """``model``, else the default QA model — the same default as ``kgnlu qa eval``."""
+    from kgnlu.qa.default import default_model_dir
+    from kgnlu.qa.storage import CONFIG_FILE
+
+    if model is not None:
+        return model
+    default = default_model_dir()
+    if not (default / CONFIG_FILE).is_file():
+        raise ConfigError(f"no --model given and no default QA model at {default}; give a predictions file "
+                          "(PRED), --model DIR (`kgnlu qa train`), or run `make run` to train the default one")
+    return default
 
 
 @app.command("fewshot")
@@ -278,7 +310,7 @@ def supersense(
     test_examples: Annotated[int, typer.Option(help="Test subsample (0 = all ~11.8k).")] = 2000,
     seed: Annotated[int, typer.Option(help="Split and fine-tuning seed.")] = 0,
     wordnet_dir: Annotated[Path, typer.Option(help="WordNet 3.0 dict folder.")] = Path("/usr/share/wordnet"),
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write supersense.json here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write supersense.json and supersense.png here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """WordNet gloss → lexicographer file (45 supersenses), split by synset, held-out test."""
@@ -312,6 +344,9 @@ def supersense(
     if out is not None:
         with atomic_write(out / "supersense.json") as f:
             json.dump(result, f, indent=2)
+        from kgnlu.eval.report_plots import plot_supersense
+
+        plot_supersense(result, out / "supersense.png")
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return

@@ -98,6 +98,8 @@ def query(
     allow_service: Annotated[bool, typer.Option("--allow-service", help="Allow SERVICE (federated queries make "
                                                                          "outbound requests; refused by default).")] = False,
     max_rows: Annotated[int, typer.Option(min=1, help="Refuse a result longer than this (add LIMIT).")] = 100_000,
+    timeout: Annotated[float, typer.Option(min=0, help="Stop the query after this many seconds (0: no limit).")] = 60.0,
+    max_memory: Annotated[int, typer.Option(min=0, help="Stop the query past this many MB of memory (0: no limit).")] = 4096,
     as_json: JsonFlag = False,
 ) -> None:
     """Run a read-only SPARQL query against the graph's store (updates and SERVICE refused)."""
@@ -110,7 +112,8 @@ def query(
         if not sep:
             raise ConfigError(f"--bind {item!r}: expected NAME=VALUE")
         bindings[name] = parse_binding(value, kg.prefixes)
-    result = kg.sparql(sparql, bindings, allow_service=allow_service, max_rows=max_rows)
+    result = kg.sparql(sparql, bindings, allow_service=allow_service, max_rows=max_rows,
+                      timeout=timeout or None, max_memory_mb=max_memory or None)
     if as_json:
         _print_json(result)
     elif isinstance(result, bool):

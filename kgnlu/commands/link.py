@@ -41,10 +41,15 @@ def link(
     batch_size: Annotated[int, typer.Option(min=1, help="Texts linked together.")] = 64,
     build_index: Annotated[bool, typer.Option(
         "--build-index", help="Embed every entity and build the faiss index (neural mode).")] = False,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild GRAPH/linker/ first.")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the linker's indexes first.")] = False,
+    save_index: Annotated[bool, typer.Option(
+        "--save-index", help="Save indexes and entity embeddings into GRAPH/linker/ (to ship them with the "
+        "graph); by default they are cached under $KGNLU_HOME/cache and the graph is never written.")] = False,
     device: Annotated[str, typer.Option(help="cpu or cuda (neural mode).")] = "cpu",
     encoder: Annotated[Path | None, typer.Option(help="Neural mode's encoder: a folder with its tokenizer, e.g. "
                                                  "a `kgnlu distill` student (default: the packaged MiniLM).")] = None,
+    sense_model: Annotated[Path | None, typer.Option(help="A word-sense model (`kgnlu train-senses`) scoring "
+                                                     "mentions with WordNet candidates, either mode.")] = None,
 ) -> None:
     """Link mentions in text to entities: character spans, entity ids, scores and candidates."""
     from kgnlu.kg import KnowledgeGraph
@@ -56,7 +61,9 @@ def link(
         raise ConfigError("--encoder is used by neural mode only: add --mode neural")
     kg = KnowledgeGraph.load(graph, verify=False)
     linker = EntityLinker.from_graph(kg, mode=mode, nil_threshold=nil_threshold, rebuild=rebuild,
-                                     device=device, dense=True if build_index else None, encoder=encoder)
+                                     device=device, dense=True if build_index else None, encoder=encoder,
+                                     save="graph" if save_index else "cache",
+                                     sense_model=sense_model)
     if text is not None:
         texts = iter([text])
     elif input_file is not None:

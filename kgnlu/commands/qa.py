@@ -24,6 +24,26 @@ class _AskByDefault(TyperGroup):
             return "ask", self.commands["ask"], args
         return super().resolve_command(ctx, args)
 
+    def format_help(self, ctx, formatter):
+        """``kgnlu qa --help`` also lists the options of the default command (``--input``,
+        ``--choice``, ``--json``, ...): ``kgnlu qa GRAPH ...`` takes them, so a user reading the group's
+        help must see them."""
+        from typer.core import HAS_RICH
+
+        super().format_help(ctx, formatter)
+        ask = self.commands["ask"]
+        sub = type(ctx)(ask, info_name="ask", parent=ctx)
+        options = [p for p in ask.get_params(sub) if p.param_type_name == "option" and p.name != "help"]
+        title = "Options of `kgnlu qa GRAPH [QUESTION]` (= `kgnlu qa ask`)"
+        if HAS_RICH and self.rich_markup_mode is not None:
+            from typer import rich_utils
+
+            rich_utils._print_options_panel(name=title, params=options, ctx=sub, markup_mode=self.rich_markup_mode,
+                                            console=rich_utils._get_rich_console())
+        else:
+            with formatter.section(title):
+                formatter.write_dl([p.get_help_record(sub) for p in options])
+
 
 app = typer.Typer(cls=_AskByDefault, no_args_is_help=True,
                   help="Answer questions from a graph, with evidence paths: `kgnlu qa GRAPH QUESTION`, "

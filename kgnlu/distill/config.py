@@ -82,6 +82,9 @@ class TaskSpec:
     temperature: float = 1.0  # TinyBERT's t = 1
     hard_weight: float = 0.0  # optional CE on gold labels beside the soft targets (TinyBERT: 0)
     seed: int = 0  # the split's seed (supersense_splits)
+    # caps the steps of both task stages (the recipe's otherwise); `kgnlu distill --max-steps` sets
+    # it with trainer.max_steps, so that one option bounds every stage of a run
+    max_steps: int | None = None
 
 
 @dataclass
@@ -167,6 +170,8 @@ class DistillConfig:
         raw = apply_overrides(raw, overrides)
         if max_steps is not None:
             raw["trainer"]["max_steps"] = max_steps
+            if raw.get("task") is not None:
+                raw["task"]["max_steps"] = max_steps
         return from_dict(cls, raw)
 
 

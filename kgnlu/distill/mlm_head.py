@@ -23,6 +23,7 @@ from torch import nn
 
 from kgnlu.encoders.heads import MaskedLMHead
 from kgnlu.errors import CheckpointError, DistillationError
+from kgnlu.integrity import write_checksums
 from kgnlu.io import atomic_directory, load_tensors
 
 FORMAT, VERSION = "kgnlu-mlm-head", 1
@@ -41,6 +42,7 @@ def save_mlm_head(head: MaskedLMHead, folder: str | Path, info: dict[str, Any]) 
         save_file(head_state(head), str(staging / WEIGHTS), metadata={"format": FORMAT})
         meta = {"format": FORMAT, "version": VERSION, **info}
         (staging / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        write_checksums(staging)
     return target
 
 

@@ -29,6 +29,7 @@ from kgnlu.distill.layer_map import every_other_layers, validate_init_layers
 from kgnlu.encoders.config import EncoderConfig
 from kgnlu.encoders.encoder import Encoder
 from kgnlu.errors import CheckpointError, ConfigError, DistillationError
+from kgnlu.integrity import write_checksums
 from kgnlu.io import atomic_directory
 
 PROVENANCE = "distill.json"
@@ -135,6 +136,7 @@ def save_student(student: nn.Module, tokenizer: Any, folder: str | Path, provena
                 path.rename(staging / path.name)
             sub.rmdir()
         (staging / PROVENANCE).write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+        write_checksums(staging)  # whatever save_pretrained wrote, the flattened folder's weights are listed
     return target
 
 

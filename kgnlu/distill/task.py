@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader
 from kgnlu.config import from_dict
 from kgnlu.distill.config import TaskSpec
 from kgnlu.distill.tinybert import PredictionDistiller
+from kgnlu.progress import note
 from kgnlu.train import Trainer, TrainerConfig
 
 
@@ -36,6 +37,13 @@ def _trainer_config(out_dir: Path, steps: int, lr: float, recipe) -> TrainerConf
                          schedule="linear", warmup_steps=round(recipe.warmup_ratio * steps),
                          log_every=max(1, steps // 10), checkpoint_every=0, resume=False, tensorboard=False,
                          seed=recipe.seed, device=recipe.device)
+
+
+def task_steps(recipe, train_examples: int, spec: TaskSpec) -> int:
+    """Steps of each task stage: the recipe's epochs over the train examples, at most
+    ``spec.max_steps`` (``kgnlu distill --max-steps``)."""
+    steps = recipe.epochs * math.ceil(train_examples / recipe.batch_size)
+    return steps if spec.max_steps is None else max(1, min(steps, spec.max_steps))
 
 
 def _score(classifier: nn.Module, tokenizer: Any, examples, max_length: int) -> dict[str, float]:
@@ -62,7 +70,7 @@ def run_task_distillation(teacher: nn.Module, student: nn.Module, tokenizer: Any
     recipe = from_dict(FinetuneConfig, spec.finetune, "task.finetune")
     splits = supersense_splits(seed=spec.seed)
     train, test = splits.train[:recipe.train_examples], splits.test[:recipe.test_examples]
-    steps = recipe.epochs * math.ceil(len(train) / recipe.batch_size)
+    steps = task_steps(recipe, len(train), spec)
 
     def loader() -> DataLoader:
         torch.manual_seed(recipe.seed)  # the same shuffled batches for teacher and student
@@ -74,6 +82,8 @@ def run_task_distillation(teacher: nn.Module, student: nn.Module, tokenizer: Any
     for parameter in tuned.parameters():
         parameter.requires_grad_(True)
     teacher_classifier = SupersenseClassifier(tuned, len(LABELS), recipe.head_dropout)
+    note(f"distill task stage: fine-tuning the teacher's {spec.name} classifier ({steps} steps), then "
+         f"distilling it into the student's ({steps} steps)")
     Trainer(teacher_classifier, _trainer_config(out / "teacher", steps, recipe.lr, recipe), loader()).fit()
     teacher_scores = _score(teacher_classifier, tokenizer, test, recipe.max_length)
 

@@ -16,6 +16,7 @@ from safetensors.torch import save_file
 from kgnlu.encoders.config import EncoderConfig
 from kgnlu.encoders.hf import HF_FAMILIES, check_export, export_family
 from kgnlu.errors import CheckpointError, ConfigError, UnknownNameError
+from kgnlu.integrity import write_checksums
 from kgnlu.io import atomic_directory, load_tensors
 
 NATIVE_CONFIG = "kgnlu_encoder.json"
@@ -126,4 +127,5 @@ def save_encoder(encoder, path: str | Path, hf_format: bool | None) -> Path:
             hf_config = family.config_to_hf(config)
             (staging / "config.json").write_text(json.dumps(hf_config, indent=2) + "\n", encoding="utf-8")
             write_tensors(family.state_to_hf(state, config), staging / WEIGHTS, {"format": "pt"})
+        write_checksums(staging)
     return target

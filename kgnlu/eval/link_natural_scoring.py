@@ -39,7 +39,8 @@ MODES = ("fast", "neural")
 BASELINE = "prior"
 # The prior baseline: every cue but p(e|m) switched off (``match`` stays: it only matters for fuzzy
 # candidates, where it is the surface similarity the prior is multiplied by).
-PRIOR_WEIGHTS = {"lexical": 0.0, "neural": 0.0, "coherence": 0.0, "case": 0.0, "label": 0.0}
+PRIOR_WEIGHTS = {"lexical": 0.0, "neural": 0.0, "coherence": 0.0, "case": 0.0, "label": 0.0, "pos": 0.0,
+                 "qualifier": 0.0}
 
 
 # ---------------------------------------------------------------------- graphs
@@ -175,11 +176,11 @@ def _given_span_accuracy(linker, sentences: Sequence[LinkSentence]) -> float | N
 
 # ---------------------------------------------------------------------- the whole evaluation
 def evaluate_natural_sets(names: Sequence[str], split: str, modes: Sequence[str] = MODES, *,
-                          default_graph: Path | None = None, encoder=None,
+                          default_graph: Path | None = None, encoder=None, sense_model=None,
                           report: Callable[[str], None] | None = None) -> dict:
     """Every set in ``names`` on ``split``, in each of ``modes`` plus the prior baseline; a
     JSON-ready dict. ``encoder``: neural mode's :class:`~kgnlu.kg.linker.dense_index.TextEncoder`
-    (default the packaged MiniLM)."""
+    (default the packaged MiniLM); ``sense_model``: a word-sense model joining both modes."""
     from kgnlu.kg import KnowledgeGraph
     from kgnlu.kg.linker import EntityLinker, Weights
 
@@ -209,7 +210,8 @@ def evaluate_natural_sets(names: Sequence[str], split: str, modes: Sequence[str]
             if mode == BASELINE:
                 linker = EntityLinker.from_graph(kg, "fast", weights=Weights(**PRIOR_WEIGHTS))
             else:
-                linker = EntityLinker.from_graph(kg, mode, encoder=encoder if mode == "neural" else None)
+                linker = EntityLinker.from_graph(kg, mode, encoder=encoder if mode == "neural" else None,
+                                                 sense_model=sense_model)
             load_s = time.perf_counter() - start
             res["modes"][mode] = score_sentences(linker, name, sentences, keep_errors=split == "dev",
                                                  given_spans=name == "wordnet")

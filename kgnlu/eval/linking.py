@@ -73,7 +73,7 @@ def wordnet_examples(directory, nlp, morphology) -> list[SenseExample]:
         if not examples:
             continue
         lemmas = sorted({alias_key(lemma.name.replace("_", " ")) for lemma in s.lemmas},
-                        key=lambda k: -len(k))
+                        key=lambda k: (-len(k), k))  # longest first; ties by text, not set order
         for ex in examples:
             span = _find_lemma(nlp.tokenizer(ex), lemmas, s.pos, morphology)
             if span is not None:
@@ -239,17 +239,18 @@ def evaluate_geonames(linker, sentences: Sequence[GeoSentence]) -> dict:
 
 
 # ---------------------------------------------------------------------- the whole evaluation
-PRIOR_ONLY = {"lexical": 0.0, "neural": 0.0, "coherence": 0.0, "case": 0.0}
+PRIOR_ONLY = {"lexical": 0.0, "neural": 0.0, "coherence": 0.0, "case": 0.0, "pos": 0.0, "qualifier": 0.0}
 
 
 def run_linking_eval(kg, *, tasks: Sequence[str] = ("wordnet", "geonames"),
                      modes: Sequence[str] = ("fast", "neural"), split: str = "test",
                      wordnet_limit: int | None = 2000, geonames_limit: int | None = 600,
-                     weights: dict | None = None, encoder=None) -> dict:
+                     weights: dict | None = None, encoder=None, sense_model=None) -> dict:
     """Run the tasks in every mode (plus the max-prior baseline linker); a JSON-ready dict.
 
     ``encoder``: the :class:`~kgnlu.kg.linker.dense_index.TextEncoder` neural mode uses (default:
     the packaged MiniLM), e.g. a distilled student (kgnlu.distill) to compare with its teacher.
+    ``sense_model``: a :class:`~kgnlu.kg.linker.sense_model.SenseModel` joining both modes.
     """
     import spacy
 
@@ -268,7 +269,8 @@ def run_linking_eval(kg, *, tasks: Sequence[str] = ("wordnet", "geonames"),
             w = dict(PRIOR_ONLY) if mode == "prior" else dict(weights or {})
             linkers[mode] = EntityLinker.from_graph(kg, "fast" if mode == "prior" else mode,
                                                     weights=Weights(**w), entity_texts=texts,
-                                                    encoder=encoder if mode == "neural" else None)
+                                                    encoder=encoder if mode == "neural" else None,
+                                                    sense_model=None if mode == "prior" else sense_model)
         return linkers[mode]
 
     if "wordnet" in tasks:

@@ -39,6 +39,7 @@ from kgnlu.errors import CheckpointError, FusionError
 from kgnlu.fusion.alignment import EntityInputs
 from kgnlu.fusion.injection import INJECTIONS, FusionState, joint_attention_mask
 from kgnlu.fusion.outputs import KGEncoderOutput
+from kgnlu.integrity import verify_file, write_checksums
 from kgnlu.io import atomic_directory, load_tensors
 from kgnlu.kge.storage import TENSORS as KGE_TENSORS
 from kgnlu.kge.storage import StoredEmbeddings
@@ -75,6 +76,7 @@ def load_entity_table(source: EntitySource) -> tuple[torch.Tensor, dict[str, Any
     if not path.is_file():
         raise FusionError(f"no entity table at {path}; train one with `kgnlu kge train GRAPH --name NAME` "
                           "and pass GRAPH/embeddings/NAME, or pass a tensor (E, De)")
+    verify_file(path)  # a KGE table saved by kgnlu carries its sha256
     try:
         with safe_open(str(path), framework="pt") as f:
             names = list(f.keys())
@@ -228,6 +230,7 @@ class KGEncoder(nn.Module):
                 save_file({"entity": self.entity_embeddings.weight.detach().cpu().contiguous()},
                           str(staging / TABLE_FILE), metadata={"format": FORMAT})
             (staging / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+            write_checksums(staging)
         return target
 
     @classmethod

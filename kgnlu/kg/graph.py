@@ -16,8 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from kgnlu.dirswap import DirectoryPin, recover
 from kgnlu.errors import QueryError, UnknownEntityError
 from kgnlu.kg.builder import alias_key
+from kgnlu.kg.manifest_check import check_counts
 from kgnlu.kg.namespaces import PREFIXES, compact, expand, local_name, name_words
 from kgnlu.kg.storage import read_manifest, verify_files
 from kgnlu.kg.strings import StringTable
@@ -25,27 +27,31 @@ from kgnlu.kg.traversal import CSRWalker, Step, Subgraph
 
 
 class KnowledgeGraph:
-    def __init__(self, path: Path, manifest: dict):
+    def __init__(self, path: Path, manifest: dict, pin: DirectoryPin | None = None):
         self.path = path
+        # files are read through the pinned directory (see load): a rebuild swapping ``path`` meanwhile
+        # neither mixes two builds nor deletes this one under us
+        self._pin = pin
+        root = path if pin is None else pin.root
         self.manifest = manifest
         self.name: str = manifest["name"]
         self.prefixes: dict[str, str] = {**PREFIXES, **manifest.get("prefixes", {})}
         self.kinds: list[str] = manifest["kinds"]
 
         def arr(rel: str) -> np.ndarray:
-            return np.load(path / rel, mmap_mode="r")
+            return np.load(root / rel, mmap_mode="r")
 
-        self._ids = StringTable(path / "entities" / "ids", order=arr("entities/ids_order.npy"))
-        self._labels = StringTable(path / "entities" / "labels")
-        self._texts = StringTable(path / "entities" / "texts")
+        self._ids = StringTable(root / "entities" / "ids", order=arr("entities/ids_order.npy"))
+        self._labels = StringTable(root / "entities" / "labels")
+        self._texts = StringTable(root / "entities" / "texts")
         self.entity_kinds = arr("entities/kinds.npy")  # uint16 [E]
-        self._relation_ids = StringTable(path / "relations" / "ids")
-        self._relation_labels = StringTable(path / "relations" / "labels")
+        self._relation_ids = StringTable(root / "relations" / "ids")
+        self._relation_labels = StringTable(root / "relations" / "labels")
         self.triples = arr("triples.npy")  # int32 [T, 3]
         self.triple_split = arr("triple_split.npy")  # uint8 [T]
         self.walker = CSRWalker(self.triples, arr("csr/out_indptr.npy"), arr("csr/in_indptr.npy"),
                                 arr("csr/in_index.npy"))
-        self._alias_keys = StringTable(path / "aliases" / "keys")
+        self._alias_keys = StringTable(root / "aliases" / "keys")
         self._alias_indptr = arr("aliases/indptr.npy")
         self._alias_entities = arr("aliases/entities.npy")
         self._alias_priors = arr("aliases/priors.npy")
@@ -54,11 +60,49 @@ class KnowledgeGraph:
     @classmethod
     def load(cls, path: str | Path, *, verify: bool = True) -> KnowledgeGraph:
         """Open a graph directory. ``verify`` checks every file's sha256 against the manifest
-        (sizes are always checked); a truncated or modified graph raises GraphIntegrityError."""
+        (sizes are always checked); a truncated or modified graph raises GraphIntegrityError.
+
+        A concurrent ``graph build --force`` never makes this fail: the graph read is pinned
+        (:class:`~kgnlu.dirswap.DirectoryPin`), and a load that fails because ``path`` was swapped
+        meanwhile is retried on the new graph. A swap cut short by a crash is recovered first."""
         path = Path(path).expanduser().absolute()
+        recover(path)
+        for _ in range(5):
+            try:
+                pin = DirectoryPin(path)
+            except OSError:
+                break  # missing, or not a folder: the plain read below says so
+            try:
+                manifest = read_manifest(pin.root)
+                verify_files(pin.root, manifest, checksums=verify)
+                kg = cls(path, manifest, pin)
+                check_counts(kg, splits=verify)
+            except Exception:
+                held_still = pin.current()
+                pin.close()
+                if held_still:
+                    break  # a fault of this graph itself: reported below, naming its real path
+                continue  # rebuilt under us: read the new one
+            if pin.root != path or pin.current():  # without /proc, ``root`` is ``path``: check it held still
+                return kg
+            pin.close()
         manifest = read_manifest(path)
         verify_files(path, manifest, checksums=verify)
-        return cls(path, manifest)
+        kg = cls(path, manifest)
+        check_counts(kg, splits=verify)  # the manifest's own claims, against the arrays
+        return kg
+
+    def close(self) -> None:
+        """Let go of the graph directory: a rebuild may then delete the version this object read
+        (arrays already mapped stay readable; SPARQL needs a fresh load)."""
+        self._store = None
+        if self._pin is not None:
+            self._pin.close()
+
+    @property
+    def _store_path(self) -> Path:
+        """The SPARQL store of the graph this object read (a child process can open it too)."""
+        return (self.path if self._pin is None else self._pin.shared_root()) / "store"
 
     # -- sizes ---------------------------------------------------------------------------------
     @property
@@ -243,7 +287,7 @@ class KnowledgeGraph:
                 raise QueryError(f"{self.path} was built without a SPARQL store; rebuild it with one")
             from kgnlu.kg.store import open_store
 
-            self._store = open_store(self.path / "store")
+            self._store = open_store(self._store_path)
         return self._store
 
     def term(self, entity: str | int):
@@ -253,7 +297,7 @@ class KnowledgeGraph:
         return ox.NamedNode(self.entity_iri(self.lookup(entity)))
 
     def sparql(self, query: str, bindings: Mapping[str, object] | None = None, *, allow_service: bool = False,
-               max_rows: int | None = 100_000):
+               max_rows: int | None = 100_000, timeout: float | None = 60.0, max_memory_mb: int | None = 4096):
         """Run SPARQL with the graph's prefixes predeclared and ``bindings`` bound, never pasted.
 
         Binding values: pyoxigraph terms pass through; str/int/float/bool become literals (bind
@@ -262,47 +306,25 @@ class KnowledgeGraph:
         DESCRIBE a list of (s, p, o) tuples.
 
         Read-only and local: updates are refused, and so is ``SERVICE`` (an outbound request) unless
-        ``allow_service`` (:mod:`kgnlu.kg.sparql_guard`); more than ``max_rows`` results (None: no
-        cap) is a QueryError that says to add LIMIT, so a runaway join cannot fill memory.
+        ``allow_service`` (:mod:`kgnlu.kg.sparql_guard`). Bounded: the query runs in a child process
+        (:mod:`kgnlu.kg.sparql_limits`) that is stopped past ``timeout`` seconds, ``max_rows``
+        results or ``max_memory_mb`` of memory (None: no limit), or on Ctrl-C; each limit is a
+        QueryError saying how to raise it. The defaults let any sensible query through (a SELECT
+        with LIMIT answers in milliseconds) and stop a runaway join long before it hurts the machine.
         """
-        import pyoxigraph as ox
-
         from kgnlu.kg.sparql_guard import check_read_only
+        from kgnlu.kg.sparql_limits import run_query
         from kgnlu.kg.sparql_values import from_term, to_term
 
         check_read_only(query, allow_service)
-        subs = {ox.Variable(k.lstrip("?$")): to_term(v) for k, v in (bindings or {}).items()}
-        try:
-            try:
-                result = self.store.query(query, prefixes=self.prefixes, substitutions=subs or None)
-            except RuntimeError as err:
-                # Oxigraph substitutes only projected variables. For the others, join the query
-                # with a trailing VALUES block (SPARQL 1.1 §18.2.4.3: joined before projection).
-                # The values are terms serialised by pyoxigraph (escaped N-Triples), never raw text.
-                if "projection" not in str(err):
-                    raise
-                names = " ".join(f"?{v.value}" for v in subs)
-                row = " ".join(str(t) for t in subs.values())
-                result = self.store.query(f"{query}\nVALUES ({names}) {{ ({row}) }}",
-                                          prefixes=self.prefixes)
-        except SyntaxError as err:
-            raise QueryError(f"SPARQL syntax error: {err}") from None
-        except (OSError, RuntimeError) as err:
-            raise QueryError(f"SPARQL evaluation failed: {err}") from None
-        if isinstance(result, ox.QueryBoolean):
-            return bool(result)
-        if isinstance(result, ox.QuerySolutions):
-            names = [v.value for v in result.variables]
-            return [{n: from_term(sol[n], self.prefixes) for n in names} for sol in _capped(result, max_rows)]
+        if not self.manifest.get("has_store", False):
+            raise QueryError(f"{self.path} was built without a SPARQL store; rebuild it with one")
+        subs = {k.lstrip("?$"): to_term(v) for k, v in (bindings or {}).items()}
+        result = run_query(self._store_path, query, self.prefixes, subs, timeout=timeout, max_rows=max_rows,
+                           max_memory_mb=max_memory_mb)
+        if result.kind == "boolean":
+            return result.value
+        if result.kind == "solutions":
+            return [{n: from_term(sol[n], self.prefixes) for n in result.variables} for sol in result.rows]
         return [tuple(from_term(x, self.prefixes) for x in (t.subject, t.predicate, t.object))
-                for t in _capped(result, max_rows)]
-
-
-def _capped(rows, max_rows: int | None):
-    """``rows`` (a lazy pyoxigraph result), stopping with a QueryError past ``max_rows``."""
-    for n, row in enumerate(rows, 1):
-        if max_rows is not None and n > max_rows:
-            raise QueryError(f"the query returns more than {max_rows:,} results; add LIMIT (or raise the cap: "
-                             "--max-rows / max_rows=)")
-        yield row
-
+                for t in result.rows]

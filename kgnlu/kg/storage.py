@@ -21,15 +21,15 @@ import hashlib
 import json
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
 
 from kgnlu import __version__
+from kgnlu.dirswap import clean_stale, new_staging, swap_into_place, target_lock
 from kgnlu.errors import GraphExistsError, GraphIntegrityError
-from kgnlu.io import swap_into_place
 from kgnlu.kg.builder import SPLITS, GraphData
+from kgnlu.kg.manifest_check import check_file_list
 from kgnlu.kg.namespaces import PREFIXES
 from kgnlu.kg.store import build_store
 from kgnlu.kg.strings import write_strings
@@ -74,15 +74,25 @@ def write_graph(data: GraphData, out: Path, *, force: bool = False, store: bool 
                 keep_derived: bool = True, report=None) -> Path:
     """Write ``data`` to ``out`` atomically: a temp folder beside it, renamed into place at the end.
 
-    On any failure the temp folder is removed and ``out`` is left exactly as it was. Replacing a
+    On any failure the temp folder is removed and ``out`` is left exactly as it was; a kill leaves
+    the old graph or the new one, and builders of one ``out`` take turns (:mod:`kgnlu.dirswap`). Replacing a
     graph keeps what was computed from it (embeddings, linker indexes: :mod:`kgnlu.kg.derived`)
     unless ``keep_derived`` is False; ``report`` (a callable) is told what was kept or dropped.
     """
     out = Path(out).absolute()
     check_target(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    # one builder of ``out`` at a time (a second waits); holding the lock, put back a graph a killed
+    # swap left aside and clear killed builds' staging, then check again: the first may have made ``out``
+    with target_lock(out):
+        for line in clean_stale(out):
+            if report:
+                report(line)
+        check_target(out, force)
+        return _write_locked(data, out, store, keep_derived, report)
+
+
+def _write_locked(data: GraphData, out: Path, store: bool, keep_derived: bool, report) -> Path:
+    tmp = new_staging(out)
     try:
         files = _write_arrays(data, tmp)
         prefixes = {**PREFIXES, **data.prefixes}
@@ -207,6 +217,7 @@ def read_manifest(path: Path) -> dict:
             f"{path} has graph format {version!r}; this kgnlu reads "
             f"version {FORMAT_VERSION}. Rebuild it with `kgnlu graph build`.")
     _check_manifest_files(mf, manifest.get("files"))
+    check_file_list(mf, manifest["files"])
     return manifest
 
 

@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import save_file
 
 from kgnlu.errors import CheckpointError, ConfigError
+from kgnlu.integrity import write_checksums
 from kgnlu.io import atomic_directory, atomic_write, load_tensors
 from kgnlu.kg.derived import index_identity
 from kgnlu.kge.models import KGEModel, ModelConfig, build_model
@@ -65,6 +66,7 @@ def save_embeddings(model: KGEModel, graph_path: str | Path, name: str, info: di
                   "complex_valued": model.complex_valued, "graph_index": index_identity(graph_path), **info}
         with atomic_write(tmp / CONFIG) as f:
             json.dump(config, f, indent=2)
+        write_checksums(tmp)
     return target
 
 

@@ -46,6 +46,26 @@ class EvidencePath:
                 "triples": [t.to_json() for t in self.triples]}
 
 
+def connection_key(pairs) -> tuple[tuple[str, str], ...]:
+    """The chain of entity pairs a path joins, whatever relation or direction each step takes:
+    ``France --capital--> Paris`` and ``France <--country-- Paris``, or ``power shovel --derivation-->
+    dig`` and ``power shovel <--derivation-- dig``, are one connection read in its two directions.
+    ``pairs``: each step's (head, tail), as the reader sees them (labels, else ids)."""
+    return tuple(tuple(sorted((str(h), str(t)))) for h, t in pairs)
+
+
+def distinct_paths(paths) -> tuple[EvidencePath, ...]:
+    """``paths`` in order, without those that read as the same connection as an earlier one
+    (:func:`connection_key` over the labels shown), so a fact stored both ways is shown once."""
+    seen, out = set(), []
+    for path in paths:
+        key = connection_key((t.head_label or t.head, t.tail_label or t.tail) for t in path.triples)
+        if key not in seen:
+            seen.add(key)
+            out.append(path)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Answer:
     entity: str  # external id

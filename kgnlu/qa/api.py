@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from kgnlu.errors import QAError
-from kgnlu.qa.answer import Answer, AnswerList, EvidencePath, EvidenceTriple
+from kgnlu.qa.answer import Answer, AnswerList, EvidencePath, EvidenceTriple, connection_key
 from kgnlu.qa.config import QAConfig
 from kgnlu.qa.question import QuestionEncoder, clean_question, mask_span
 from kgnlu.qa.reasoner import Reasoning, reason
@@ -221,7 +221,9 @@ class KGQA:
         kg, out, seen = self.kg, [], set()
         for c in sorted(r.combos, key=lambda c: -c.prob):
             steps = c.execution.evidence(entity, kg.triples)
-            key = tuple((s.head, s.relation, s.tail) for s in steps)
+            # a fact stored both ways (capital/country, hypernym/hyponym) is shown once
+            key = connection_key((kg.entity_label(s.head) or kg.entity_id(s.head),
+                                  kg.entity_label(s.tail) or kg.entity_id(s.tail)) for s in steps)
             if not steps or key in seen:
                 continue
             seen.add(key)

@@ -20,7 +20,7 @@ class QAConfig:
     # -- question side
     placeholder: str = "something"  # the topic mention is replaced by this before encoding, so the
     # relation scorer sees the question's template, not the entity (topics are held out at test time)
-    max_question_chars: int = 2000  # longer questions are cut here (and the encoder cuts at 128 tokens)
+    max_question_chars: int = 2000  # longer questions are refused (E090); the encoder reads 128 tokens
     max_mentions: int = 4  # linked mentions tried as the topic, best link score first
     max_candidates: int = 4  # entities tried per mention (linker candidates, plus their sameAs twins)
     topic_surface: bool = True  # the topic head also reads the mention's own embedding: frame words of an

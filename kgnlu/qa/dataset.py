@@ -65,16 +65,19 @@ def iter_jsonl(path: Path) -> Iterator[QAExample]:
 HOP_SHARES = {1: 0.5, 2: 0.3, 3: 0.2}
 
 
-def sample_evenly(examples: list[QAExample], limit: int, seed: int = 0) -> list[QAExample]:
+def sample_evenly(examples: list, limit: int, seed: int = 0) -> list:
     """At most ``limit`` examples: shared over path lengths by :data:`HOP_SHARES` (a length with
     fewer questions passes its unused share on), evenly over relation paths within a length, and
-    evenly over wordings (template ids) within a path, so rare paths and wordings stay."""
+    evenly over wordings (template ids) within a path, so rare paths and wordings stay. Deterministic
+    for a seed. ``examples``: :class:`QAExample` objects or make-qa records (dicts) — a split's file
+    runs path by path, so its first ``limit`` lines would be one or a few relation paths."""
     if len(examples) <= limit:
         return list(examples)
     rng = random.Random(seed)
     tree: dict[int, dict[tuple[str, ...], dict[str, list[QAExample]]]] = defaultdict(lambda: defaultdict(dict))
     for ex in examples:
-        tree[ex.hops][ex.relations].setdefault(ex.template_id, []).append(ex)
+        hops, relations, template = _strata(ex)
+        tree[hops][relations].setdefault(template, []).append(ex)
     queues: dict[int, list[list[list[QAExample]]]] = {}
     for hop, paths in tree.items():
         queues[hop] = []
@@ -93,6 +96,14 @@ def sample_evenly(examples: list[QAExample], limit: int, seed: int = 0) -> list[
     for hop in sorted(queues):
         out += _round_robin(queues[hop], budget[hop])
     return out
+
+
+def _strata(ex) -> tuple[int, tuple[str, ...], str]:
+    """(hops, relation path, template id) of a :class:`QAExample` or a make-qa record."""
+    if isinstance(ex, dict):
+        relations = tuple(ex.get("relations") or ())
+        return int(ex.get("hops", len(relations))), relations, str(ex.get("template_id", ""))
+    return ex.hops, ex.relations, ex.template_id
 
 
 def _round_robin(paths: list[list[list[QAExample]]], limit: int) -> list[QAExample]:

@@ -33,7 +33,7 @@ import numpy as np
 
 from kgnlu.kg.linker.lexical import stem, words
 from kgnlu.kg.traversal import Step
-from kgnlu.qa.answer import ChoiceResult, ChoiceScore, EvidencePath, EvidenceTriple
+from kgnlu.qa.answer import ChoiceResult, ChoiceScore, EvidencePath, EvidenceTriple, distinct_paths
 from kgnlu.qa.choice_senses import (
     Hypernyms,
     Sense,
@@ -172,7 +172,7 @@ def _evidence(kg, sense: Sense | None) -> tuple[EvidencePath, ...]:
                                        kg.entity_label(s.head), kg.relation_label(s.relation),
                                        kg.entity_label(s.tail), s.forward) for s in chain)
         out.append(EvidencePath(triples, sense.relevance))
-    return tuple(out)
+    return distinct_paths(out)  # a path back over the gloss route's edge, or its inverse relation: once
 
 
 def _matched(kg, sense: Sense | None, context_words: list[str]) -> str:

@@ -21,15 +21,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_question(question: object, max_chars: int) -> str:
-    """Questions are text, nothing else: non-str raises QAError; lone surrogates become U+FFFD;
-    anything past ``max_chars`` is dropped (at a space when there is one near the cut)."""
+    """Questions are text, nothing else: non-str raises QAError; lone surrogates become U+FFFD.
+    A question over ``max_chars`` is refused (QAError, E090), not cut: a cut question is another
+    question, answered as if it were the one asked; the bound keeps linking and encoding small."""
     if not isinstance(question, str):
         raise QAError(f"a question must be a str, got {type(question).__name__}")
-    text = _SURROGATE.sub("\ufffd", question)
-    if len(text) > max_chars:
-        cut = text.rfind(" ", max_chars // 2, max_chars)
-        text = text[: cut if cut > 0 else max_chars]
-    return text
+    if len(question) > max_chars:
+        raise QAError(f"a question of {len(question):,} characters is over the limit of {max_chars:,} "
+                      "(max_question_chars): ask a shorter question, or raise max_question_chars in the "
+                      "QA config (QAConfig(max_question_chars=N))")
+    return _SURROGATE.sub("\ufffd", question)
 
 
 def mask_span(question: str, start: int, end: int, placeholder: str) -> str:

@@ -13,6 +13,7 @@ from safetensors.torch import save_file
 
 from kgnlu.config import to_dict
 from kgnlu.errors import QAError
+from kgnlu.integrity import write_checksums
 from kgnlu.io import atomic_directory, load_tensors
 from kgnlu.qa.config import QAConfig
 from kgnlu.qa.model import QAModel
@@ -56,6 +57,7 @@ def save_model(model: QAModel, folder: str | Path, kg, encoder_spec: dict, encod
                 **model.metadata(), "graph": {"name": kg.name, "checksum": graph_checksum(kg)},
                 "encoder": spec, **rerank, **(extra or {})}
         (staging / CONFIG_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        write_checksums(staging)  # the weights and the reranker's
     return folder
 
 

@@ -7,6 +7,13 @@ second on one core, no model framework, a JSON weight file (never pickle).
 
 Training (:mod:`kgnlu.text.tagger_training`) may leave tokens unlabelled (``None``): they are tagged
 for their neighbours' context but never update the weights (partial supervision).
+
+A tagger may carry a word-class dictionary (``classes``: word → the parts of speech WordNet lists
+for it, "NV" for "plant", "=DET" for "the"; :mod:`kgnlu.text.lexicon`): decoding keeps a listed word
+to its classes among the content tags (a tag dictionary: "bread" may be NOUN or VERB but never
+ADV); function-word tags stay open to every word, PROPN to capitalised ones, and an -ing/-ed/-en
+verb form may be ADJ or NOUN. Words not in the dictionary are not constrained. With ``lookahead``
+the next two words' classes are features too (off in the shipped tagger: lower dev accuracy).
 """
 
 from __future__ import annotations
@@ -24,7 +31,10 @@ TAGS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART
         "SCONJ", "SYM", "VERB", "X")
 SHIPPED = Path(__file__).parent / "data" / "tagger.json.gz"
 _START = ("-START-", "-START2-")
+_AFTER_INFINITIVE = ("ADV", "AUX", "VERB")  # what may follow "to" tagged PART ("to quickly run", "to be")
 _END = ("-END-", "-END2-")
+_CONTENT = {"N": "NOUN", "V": "VERB", "J": "ADJ", "R": "ADV"}
+_FUNCTION = ("ADP", "AUX", "CCONJ", "DET", "INTJ", "PART", "PRON", "SCONJ")
 
 
 def _shape(word: str) -> str:
@@ -39,16 +49,22 @@ def _shape(word: str) -> str:
     return "x-" if "-" in word else "x"
 
 
-def _features(i: int, words: Sequence[str], prev: str, prev2: str, codes: Sequence[str] | None) -> list[str]:
+def _features(i: int, words: Sequence[str], prev: str, prev2: str, codes: Sequence[str] | None,
+              ahead: Sequence[str] | None = None) -> list[str]:
     """Features of token ``i`` given the padded raw ``words``, the two previous tags and, with a
-    lexicon, each word's dictionary classes (``codes``, padded alike); padding makes i-2..i+2
-    always valid (i is offset by 2)."""
+    lexicon, each word's dictionary classes (``codes``, padded alike); with a word-class dictionary,
+    the next two words' classes (``ahead``, padded alike); padding makes i-2..i+2 always valid (i is
+    offset by 2)."""
     w = words[i]
     low = w.lower()
+    nxt = words[i + 1]
     lexical = [] if codes is None else [
         "l=" + codes[i], "lt-1=" + codes[i] + "|" + prev, "l+1=" + codes[i] + "|" + codes[i + 1],
         "l-1=" + codes[i - 1] + "|" + codes[i]]
+    if ahead is not None:
+        lexical += ["c+1=" + ahead[i + 1], "c+2=" + ahead[i + 2], "tc+1=" + prev + "|" + ahead[i + 1]]
     return lexical + [
+        "s1=" + low[-1:], "s4=" + low[-4:], "tw+1=" + prev + "|" + nxt.lower(), "sh+1=" + _shape(nxt),
         "b", "w=" + low, "s3=" + low[-3:], "s2=" + low[-2:], "p1=" + low[:1], "sh=" + _shape(w),
         "t-1=" + prev, "t-2=" + prev2 + "|" + prev, "t-1w=" + prev + "|" + low,
         "w-1=" + words[i - 1].lower(), "s3-1=" + words[i - 1].lower()[-3:], "w-2=" + words[i - 2].lower(),
@@ -58,11 +74,38 @@ def _features(i: int, words: Sequence[str], prev: str, prev2: str, codes: Sequen
 
 
 class PerceptronTagger:
-    def __init__(self, weights: dict[str, dict[str, float]] | None = None, lexicon=None):
+    def __init__(self, weights: dict[str, dict[str, float]] | None = None, lexicon=None,
+                 classes: dict[str, str] | None = None, lookahead: bool = False):
         """``lexicon``: word → its dictionary classes (:class:`kgnlu.text.lexicon.WordNetClasses`),
-        or None for a tagger of word forms and context alone."""
+        or None for a tagger of word forms and context alone; ``classes``: lower-case word → its
+        class code (the same codes, stored with the tagger) for the tag dictionary and, with
+        ``lookahead``, the next words' class features; or None for neither."""
         self.weights: dict[str, dict[str, float]] = weights if weights is not None else {}
         self.lexicon = lexicon
+        self.classes = classes
+        self.lookahead = lookahead
+        self._allowed_tags: dict[tuple[str, bool, bool], tuple[str, ...]] = {}
+
+    def _ahead(self, tokens: Sequence[str]) -> list[str] | None:
+        if self.classes is None:
+            return None
+        get = self.classes.get
+        return [*_START, *(get(t.lower(), "?") for t in tokens), *_END]
+
+    def _allowed(self, token: str, code: str) -> tuple[str, ...]:
+        """The tags decoding may give ``token`` of class ``code`` (see the module docstring)."""
+        if code[:1] not in _CONTENT:
+            return TAGS
+        key = (code, token[:1].isupper(), token.lower().endswith(("ing", "ed", "en")))
+        allowed = self._allowed_tags.get(key)
+        if allowed is None:
+            tags = {_CONTENT[c] for c in code if c in _CONTENT} | set(_FUNCTION)
+            if key[1]:
+                tags.add("PROPN")
+            if key[2] and "VERB" in tags:
+                tags |= {"ADJ", "NOUN"}
+            allowed = self._allowed_tags[key] = tuple(t for t in TAGS if t in tags)
+        return allowed
 
     def _codes(self, tokens: Sequence[str]) -> list[str] | None:
         if self.lexicon is None:
@@ -71,17 +114,29 @@ class PerceptronTagger:
 
     # ------------------------------------------------------------------ tagging
     def tag(self, tokens: Sequence[str]) -> list[str]:
+        return [t for t, _ in self.tag_with_margins(tokens)]
+
+    def tag_with_margins(self, tokens: Sequence[str]) -> list[tuple[str, float]]:
+        """Each token's tag and its margin: the best tag's score minus the runner-up's among the
+        tags the token may take (a confidence a caller can threshold; 0 for a tie)."""
         words = [*_START, *tokens, *_END]
         codes = self._codes(tokens)
+        ahead = self._ahead(tokens)
         prev, prev2 = _START
         out = []
         for i in range(2, len(tokens) + 2):
-            t = self._best(_features(i, words, prev, prev2, codes))
-            out.append(t)
+            scores = self._scores(_features(i, words, prev, prev2, codes, ahead if self.lookahead else None))
+            allowed = TAGS if ahead is None else self._allowed(words[i], ahead[i])
+            if prev == "PART" and words[i - 1].lower() == "to":
+                # infinitival "to" (UD's PART reading) heads a verb: "to plant trees" is not a compound
+                allowed = tuple(g for g in allowed if g in _AFTER_INFINITIVE) or allowed
+            t = max(allowed, key=lambda g: (scores.get(g, 0.0), g == "NOUN"))  # ties (unseen word): NOUN
+            runner_up = max((scores.get(g, 0.0) for g in allowed if g != t), default=0.0)
+            out.append((t, scores.get(t, 0.0) - runner_up))
             prev2, prev = prev, t
         return out
 
-    def _best(self, feats: Iterable[str]) -> str:
+    def _scores(self, feats: Iterable[str]) -> dict[str, float]:
         scores: dict[str, float] = defaultdict(float)
         weights = self.weights
         for f in feats:
@@ -89,17 +144,23 @@ class PerceptronTagger:
             if row:
                 for tag, w in row.items():
                     scores[tag] += w
+        return scores
+
+    def _best(self, feats: Iterable[str]) -> str:
+        scores = self._scores(feats)
         return max(TAGS, key=lambda t: (scores.get(t, 0.0), t == "NOUN"))  # ties (unseen word): NOUN
 
     # ------------------------------------------------------------------ training
     @classmethod
     def train(cls, sentences: Sequence[tuple[Sequence[str], Sequence[str | None]]], epochs: int = 5,
-              seed: int = 0, min_weight: float = 1e-3, lexicon=None, log=None) -> PerceptronTagger:
-        """Averaged perceptron over ``(tokens, tags)`` pairs; a ``None`` tag is context only."""
+              seed: int = 0, min_weight: float = 1e-3, lexicon=None, classes: dict[str, str] | None = None,
+              lookahead: bool = False, log=None) -> PerceptronTagger:
+        """Averaged perceptron over ``(tokens, tags)`` pairs; a ``None`` tag is context only.
+        ``classes``: the word-class dictionary the tagger keeps (see the class)."""
         weights: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         totals: dict[tuple[str, str], float] = defaultdict(float)  # summed weights for averaging
         stamps: dict[tuple[str, str], int] = defaultdict(int)  # step a weight last changed
-        model = cls(weights, lexicon)
+        model = cls(weights, lexicon, classes, lookahead)
         step = 0
         order = list(range(len(sentences)))
         rng = random.Random(seed)
@@ -110,9 +171,10 @@ class PerceptronTagger:
                 tokens, gold = sentences[k]
                 words = [*_START, *tokens, *_END]
                 codes = model._codes(tokens)
+                ahead = model._ahead(tokens) if lookahead else None
                 prev, prev2 = _START
                 for i, truth in enumerate(gold):
-                    feats = _features(i + 2, words, prev, prev2, codes)
+                    feats = _features(i + 2, words, prev, prev2, codes, ahead)
                     guess = model._best(feats)
                     if truth is not None:
                         step += 1
@@ -136,7 +198,7 @@ class PerceptronTagger:
                 avg = round(total / max(step, 1), 4)
                 if abs(avg) >= min_weight:
                     averaged.setdefault(f, {})[tag] = avg
-        return cls(averaged, lexicon)
+        return cls(averaged, lexicon, classes, lookahead)
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> Path:
@@ -144,9 +206,9 @@ class PerceptronTagger:
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps({"format": "kgnlu-pos-tagger", "version": 1, "tags": list(TAGS),
+        payload = json.dumps({"format": "kgnlu-pos-tagger", "version": 2, "tags": list(TAGS),
                               "lexicon": "wordnet" if self.lexicon is not None else None,
-                              "weights": self.weights}, separators=(",", ":")).encode()
+                              "classes": self.classes, "lookahead": self.lookahead, "weights": self.weights}, separators=(",", ":")).encode()
         with atomic_write(path, "wb", encoding=None) as f:
             f.write(gzip.compress(payload, mtime=0))
         return path
@@ -163,13 +225,14 @@ class PerceptronTagger:
         except (OSError, EOFError, ValueError) as err:
             raise ParseError(path, None, None, f"a gzipped JSON tagger file ({err}); retrain it") from err
         if not isinstance(data, dict) or data.get("format") != "kgnlu-pos-tagger" or not isinstance(
-                data.get("weights"), dict):
-            raise ParseError(path, None, None, "a kgnlu-pos-tagger JSON object with 'weights'")
+                data.get("weights"), dict) or not isinstance(data.get("classes") or {}, dict):
+            raise ParseError(path, None, None, "a kgnlu-pos-tagger JSON object with 'weights' (and 'classes')")
         if data.get("lexicon") == "wordnet" and lexicon is None:
             from kgnlu.text.lexicon import WordNetClasses
 
             lexicon = WordNetClasses.open()
-        return cls(data["weights"], lexicon if data.get("lexicon") == "wordnet" else None)
+        return cls(data["weights"], lexicon if data.get("lexicon") == "wordnet" else None, data.get("classes"),
+                   bool(data.get("lookahead", False)))
 
 
 _SHIPPED_TAGGER: PerceptronTagger | None = None

@@ -31,6 +31,7 @@ from safetensors.torch import load_model, save_file, save_model
 from torch import nn
 
 from kgnlu.errors import CheckpointError
+from kgnlu.integrity import verify_file, write_checksums
 from kgnlu.io import load_tensors, swap_into_place
 from kgnlu.training import distributed as dist
 
@@ -91,6 +92,7 @@ def save_checkpoint(target: Path, model: nn.Module, optimizer: torch.optim.Optim
         write_json(staging / "trainer.json", trainer_state)
     dist.barrier()
     if dist.is_main():
+        write_checksums(staging)  # every rank's files are in by now
         for path in staging.iterdir():
             _fsync(path)
         swap_into_place(staging, target)  # re-saving a step (e.g. "best") swaps the old one out
@@ -143,6 +145,7 @@ def read_json(path: Path) -> Any:
 
 
 def load_weights(folder: Path, model: nn.Module) -> None:
+    verify_file(folder / "model.safetensors")  # load_model reads the file itself, past load_tensors
     try:
         missing, unexpected = load_model(model, str(folder / "model.safetensors"), strict=False)
     except (OSError, RuntimeError) as err:

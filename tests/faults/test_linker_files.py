@@ -21,13 +21,13 @@ TSV = "Paris\tcapital of\tFrance\nLyon\tlocated in\tFrance\nBerlin\tcapital of\t
 def graph(tmp_path):
     (tmp_path / "g.tsv").write_text(TSV, encoding="utf-8")
     kg = KnowledgeGraph.load(build_graph([str(tmp_path / "g.tsv")], tmp_path / "g", store=False))
-    EntityLinker.from_graph(kg, mode="fast")  # builds and saves GRAPH/linker
+    EntityLinker.from_graph(kg, mode="fast", save="graph")  # builds and saves GRAPH/linker
     return kg
 
 
 def links(kg):
     return {lk.surface: lk.entity.rsplit("/", 1)[-1] for lk in
-            EntityLinker.from_graph(kg, mode="fast").link("Lyon and Berlin are far from Paris.")}
+            EntityLinker.from_graph(kg, mode="fast", save="graph").link("Lyon and Berlin are far from Paris.")}
 
 
 def test_the_manifest_lists_a_checksum_for_every_index_file(graph):

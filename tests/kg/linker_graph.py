@@ -55,7 +55,13 @@ TRIPLES = [
 
 
 class FixtureSource(Source):
+    """A source of ``entities`` (rows like :data:`ENTITIES`) and ``triples``; tests with graphs of
+    their own pass both and a ``checksum`` of their own."""
+
     name = "fixture"
+
+    def __init__(self, entities=ENTITIES, triples=TRIPLES, checksum: str = "fixture-v1"):
+        self.entities, self.triples, self._checksum = entities, triples, checksum
 
     @classmethod
     def from_spec(cls, argument):
@@ -66,21 +72,21 @@ class FixtureSource(Source):
         return "fixture"
 
     def checksum(self) -> str:
-        return "fixture-v1"
+        return self._checksum
 
     def emit(self, builder: GraphBuilder) -> None:
         builder.begin_source(self.spec, self.name, self.checksum())
         builder.namespace("geo")
-        for ext, label, kind, text, aliases in ENTITIES:
+        for ext, label, kind, text, aliases in self.entities:
             builder.entity(ext, label=label, kind=kind, text=text)
             for surface, weight in aliases:
                 builder.alias(surface, ext, weight)
-        for h, r, t in TRIPLES:
+        for h, r, t in self.triples:
             builder.triple(h, r, t)
 
 
-def build_fixture_graph(out: Path):
+def build_fixture_graph(out: Path, source: FixtureSource | None = None):
     from kgnlu.kg import KnowledgeGraph
     from kgnlu.kg.build import build_graph
 
-    return KnowledgeGraph.load(build_graph([FixtureSource()], out, store=False))
+    return KnowledgeGraph.load(build_graph([source or FixtureSource()], out, store=False))

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from kgnlu.cli import main
 from kgnlu.kg.linker import EntityLinker
+from kgnlu.kg.linker.cache import cache_folder
 from kgnlu.kg.linker.index import LINKER_DIR, LinkerIndex
 from tests.kg.linker_graph import build_fixture_graph
 
@@ -26,8 +27,9 @@ def linker(kg):
     return EntityLinker.from_graph(kg, mode="fast")
 
 
-def test_indexes_saved_beside_the_graph_without_pickle(kg, linker):
-    folder = kg.path / LINKER_DIR
+def test_indexes_saved_to_the_user_cache_without_pickle(kg, linker):
+    folder = cache_folder(kg)
+    assert not (kg.path / LINKER_DIR).exists()  # using a graph never writes into it
     assert LinkerIndex.is_current(folder, kg)
     names = {p.name for p in folder.iterdir()}
     assert {"manifest.json", "prefixes.blob.bin", "fuzzy_rows.npy", "lexical_ids.npy", "canonical.npy"} <= names
@@ -40,7 +42,7 @@ def test_indexes_saved_beside_the_graph_without_pickle(kg, linker):
 
 
 def test_stale_index_is_rebuilt(kg, linker):  # ``linker`` builds and saves the index first
-    folder = kg.path / LINKER_DIR
+    folder = cache_folder(kg)
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["graph"]["created"] = "another graph"
     (folder / "manifest.json").write_text(json.dumps(manifest))

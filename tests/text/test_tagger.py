@@ -85,6 +85,11 @@ def test_weak_labels_trust_only_what_wordnet_leaves_in_no_doubt(tmp_path):
     ("The plant needs water .", "plant", "NOUN"),
     ("She sat on the bank of the river .", "bank", "NOUN"),
     ("I want to run home .", "run", "VERB"),
+    ("We met in the spring .", "spring", "NOUN"),  # a verb in WordNet's examples, a noun after "the"
+    ("We will travel next spring .", "spring", "NOUN"),
+    ("He works at the car plant .", "plant", "NOUN"),  # compound noun, not "car" + verb
+    ("She makes bread every day .", "bread", "NOUN"),  # never ADV: the tag dictionary
+    ("She trains every morning .", "trains", "VERB"),
 ])
 def test_the_shipped_tagger_tells_nouns_from_verbs(sentence, word, tag):
     tokens = sentence.split()
@@ -109,3 +114,29 @@ def test_wordnet_classes_read_morphology_and_function_words(tmp_path):
     classes = WordNetClasses(tiny_wordnet(tmp_path / "wn"))
     assert classes("dogs") == "N" and classes("taught") == "V" and classes("bigger") == "J"
     assert classes("the") == "=DET" and classes("42") == "-" and classes("zorblat") == "?"
+
+
+def test_the_tag_dictionary_keeps_a_listed_word_to_its_classes_among_content_tags():
+    classes = {"fish": "NV", "the": "=DET", "a": "=DET", "we": "=PRON", "they": "=PRON", "swim": "V",
+               "sleeps": "V", "daily": "JR", "often": "R", "zorp": "N"}
+    tagger = PerceptronTagger.train(CORPUS * 10, epochs=5, classes=classes)
+    assert tagger.tag("the fish sleeps".split()) == ["DET", "NOUN", "VERB"]
+    # "zorp" is listed as a noun only: after a pronoun subject the context says VERB, the dictionary no
+    zorp = tagger.tag("we zorp often".split())[1]
+    assert zorp != "VERB" and zorp in tagger._allowed("zorp", "N")
+    assert tagger.tag("we blick often".split())[1] == "VERB"  # unlisted: context alone
+    assert tagger._allowed("Zorp", "N") == tuple(t for t in TAGS if t in {
+        "NOUN", "PROPN", "ADP", "AUX", "CCONJ", "DET", "INTJ", "PART", "PRON", "SCONJ"})
+    assert {"ADJ", "NOUN", "VERB"} <= set(tagger._allowed("salted", "V"))  # a participle may be ADJ or NOUN
+    margins = tagger.tag_with_margins("we zorp often".split())
+    assert [t for t, _ in margins] == tagger.tag("we zorp often".split()) and all(m >= 0 for _, m in margins)
+
+
+def test_weak_labels_from_neighbours_multiword_lemmas_and_gloss_heads(tmp_path):
+    labeller = WeakLabeller(tiny_wordnet(tmp_path / "wn"))
+    assert labeller.label("it 's big".split())[1] == "AUX" and labeller.label("the city 's dog".split())[2] == "PART"
+    assert labeller.label("after we work".split())[0] == "SCONJ" and labeller.label("after the city".split())[0] == "ADP"
+    assert labeller.label("which dog".split())[0] == "DET" and labeller.label("how big".split())[0] == "ADV"
+    assert labeller.label("the working capital".split())[2] == "NOUN"  # a WordNet compound's head
+    assert labeller.label("teach a dog".split(), gloss_of="VERB")[0] == "VERB"  # a verb gloss opens with its verb
+    assert labeller.label("a big dog of the city".split(), gloss_of="NOUN")[2] == "NOUN"

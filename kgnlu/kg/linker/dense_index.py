@@ -98,18 +98,27 @@ class EntityEmbeddings:
     def get(self, ids: Sequence[int]) -> np.ndarray:
         return self.vectors[np.asarray(ids, dtype=np.int64)].astype(np.float32)
 
-    def save(self, path: Path) -> Path:
+    def save(self, path: Path, identity: str | None = None) -> Path:
+        """``identity``: the graph's (:func:`~kgnlu.kg.linker.cache.graph_identity`), recorded in the
+        file's metadata so a later load or index rebuild can tell whether the rows still fit."""
         from safetensors.numpy import save_file
 
+        path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
-            save_file({"embeddings": self.vectors, "computed": self.computed.astype(np.uint8)}, str(tmp))
+            save_file({"embeddings": self.vectors, "computed": self.computed.astype(np.uint8)}, str(tmp),
+                      metadata={"graph": identity} if identity else None)
         self.dirty = False
         return path
 
     @classmethod
-    def load(cls, path: Path, num_entities: int, dim: int, text_of: Callable[[int], str]) -> EntityEmbeddings:
+    def load(cls, path: Path, num_entities: int, dim: int, text_of: Callable[[int], str],
+             identity: str | None = None) -> EntityEmbeddings:
         from kgnlu.io import load_tensors
+        from kgnlu.kg.linker.cache import embeddings_identity
 
+        recorded = embeddings_identity(path)
+        if identity is not None and recorded is not None and recorded != identity:
+            raise ConfigError(f"{path} was computed for another build of the graph; it is recomputed")
         data = load_tensors(path, numpy=True)
         vectors, computed = data["embeddings"], data["computed"].astype(bool)
         if vectors.shape != (num_entities, dim):

@@ -4,6 +4,7 @@ and kind/case cues; then a softmax over the candidates and a NIL option.
 
     logit(e) = w_prior·log p(e|m) + w_lexical·lesk(ctx, e) + w_neural·cos(ctx, e)
              + w_coherence·coh(e) + w_case·case(m, e) + w_label·[m is e's name] + w_match·log match(m, e)
+             + w_sense·sense(m, e)     (with a trained sense model: kgnlu.kg.linker.sense_model)
     score(e) = exp(logit(e)) / (exp(nil_logit) + Σ_e' exp(logit(e')))          ∈ [0, 1]
 
 With only the prior (other weights 0, w_prior 1, nil_logit -inf) the score is p(e|m) itself, so
@@ -35,6 +36,10 @@ class Weights:
     case: float = 3.0  # capitalised mention ↔ proper-noun entity agreement
     label: float = 2.0  # the mention is the entity's own name, not one of its alternate names
     match: float = 4.0  # log of fuzzy similarity / dense cosine (0 for exact matches)
+    pos: float = 4.0  # the tagged word class contradicts the candidate (a synset of another class; a name for a lower-case verb)
+    qualifier: float = 12.0  # "London, Ontario": the candidate is related to a candidate of the mention it is bound to
+    sense: float = 20.0  # cosine of a trained sense model's context and gloss vectors (only with --sense-model)
+    sense_neural: float = 1.0  # scales w_neural on mentions the sense model scored (0: the sense model replaces it)
     nil_logit: float = -3.0  # the NIL option's logit: lowers every score a little, more when evidence is weak
 
     @classmethod
@@ -56,6 +61,9 @@ class MentionItem:
     candidates: list[CandidateInfo]
     lexical: list[float] | None = None  # per candidate
     neural: list[float] | None = None  # per candidate
+    pos: list[float] | None = None  # per candidate: -1 when the mention's tagged word class contradicts it
+    qualifier: list[float] | None = None  # per candidate: binding to a qualifier/head mention (0..1)
+    sense: list[float] | None = None  # per candidate: sense-model cosine (WordNet mentions, with a sense model)
 
 
 class Coherence:
@@ -63,6 +71,10 @@ class Coherence:
 
     def __init__(self, walker, canonical: np.ndarray, max_degree: int = 5000):
         self.walker = walker
+        # Plain ndarray views of the memory-mapped CSR: slicing a np.memmap builds a memmap
+        # object each time (~0.1 ms), which dominated linking; the pages stay shared and lazy.
+        self._triples, self._in_index = np.asarray(walker.triples), np.asarray(walker.in_index)
+        self._out_indptr, self._in_indptr = np.asarray(walker.out_indptr), np.asarray(walker.in_indptr)
         self.canonical = canonical
         self.max_degree = max_degree
         members: dict[int, list[int]] = {}
@@ -75,13 +87,13 @@ class Coherence:
         hit = self._cache.get(e)
         if hit is not None:
             return hit
-        w = self.walker
+        triples = self._triples
         out: set[int] = set()
         for x in [e, *self.members.get(e, ())]:
-            lo, hi = int(w.out_indptr[x]), int(w.out_indptr[x + 1])
-            tails = np.asarray(w.triples[lo:hi, 2])
-            lo, hi = int(w.in_indptr[x]), int(w.in_indptr[x + 1])
-            heads = np.asarray(w.triples[np.asarray(w.in_index[lo:hi]), 0])
+            lo, hi = int(self._out_indptr[x]), int(self._out_indptr[x + 1])
+            tails = triples[lo:hi, 2]
+            lo, hi = int(self._in_indptr[x]), int(self._in_indptr[x + 1])
+            heads = triples[self._in_index[lo:hi], 0]
             both = np.concatenate([tails, heads])[: self.max_degree]
             out.update(self.canonical[both].tolist())
         out.discard(e)
@@ -142,7 +154,13 @@ class Disambiguator:
                 if it.lexical is not None:
                     x += w.lexical * it.lexical[k]
                 if it.neural is not None:
-                    x += w.neural * it.neural[k]
+                    x += w.neural * it.neural[k] * (w.sense_neural if it.sense is not None else 1.0)
+                if it.sense is not None:
+                    x += w.sense * it.sense[k]
+                if it.pos is not None:
+                    x += w.pos * it.pos[k]
+                if it.qualifier is not None:
+                    x += w.qualifier * it.qualifier[k]
                 x += w.coherence * coh_row[k]
                 x += w.case * _case_cue(m, bool(self.proper[c.entity]))
                 if w.label and self.label_keys is not None and it.key in self.label_keys(c.entity):

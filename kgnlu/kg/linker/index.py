@@ -1,4 +1,5 @@
-"""The linker's indexes for one graph, built once and saved beside it (``GRAPH/linker/``).
+"""The linker's indexes for one graph, built once and saved in the user cache, or beside the graph
+(``GRAPH/linker/``) when asked; :mod:`.cache` says where they are read from and written to.
 
 Files (no pickle): ``manifest.json`` (format version, the graph it was built from, entity count),
 ``prefixes.*`` (string table: token-boundary prefixes of alias keys), ``morphology.json``

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One entity a mention may name. ``score`` in [0, 1] (the disambiguator's probability);
     ``prior`` is p(e|m) from the alias table (0 for fuzzy/dense-only candidates)."""
@@ -20,7 +20,7 @@ class Candidate:
                 "source": self.source}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """A linked mention: ``text[start:end] == surface`` (character offsets into the input text).
 

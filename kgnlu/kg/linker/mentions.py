@@ -157,7 +157,7 @@ class MentionDetector:
         return out
 
     def detect(self, doc: Doc, *, use_ner: bool = True, fuzzy: bool = True) -> list[Mention]:
-        tokens = list(doc)
+        tokens = doc_tokens(doc)
         n = len(tokens)
         norms = [self._norm(t) for t in tokens]
         initial = _sentence_initial(tokens)
@@ -269,6 +269,15 @@ class MentionDetector:
                 out.append(self._mention(doc, tokens, i, i + 1, [], initial, fuzzy=True))
             i += 1
         return out
+
+
+def doc_tokens(doc) -> list:
+    """The Doc's Token objects, built once per Doc and kept on it: spaCy makes a new Python object
+    on every ``doc[k]`` or iteration, and detection, context and tagging each walk the tokens."""
+    tokens = doc.user_data.get("kgnlu_tokens")
+    if tokens is None or len(tokens) != len(doc):
+        tokens = doc.user_data["kgnlu_tokens"] = list(doc)
+    return tokens
 
 
 def _wordlike(norm: str) -> bool:

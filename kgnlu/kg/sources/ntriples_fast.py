@@ -29,10 +29,19 @@ import numpy as np
 import pyoxigraph
 from pyoxigraph import NamedNode
 
-from kgnlu.kg.sources.rdf_formats import N_QUADS, RdfFileFormat, parse_error
+from kgnlu.kg.sources.rdf_formats import (
+    N_QUADS,
+    PARSER_LIMIT,
+    RdfFileFormat,
+    line_too_long,
+    parse_error,
+)
 from kgnlu.kg.sources.rdf_mapping import TYPE_TOKEN, RdfMapper, lookup
 
 CHUNK_BYTES = 1 << 23  # read a chunk at a time: bounded memory for any file size
+# pyoxigraph's parsers stop with "MemoryError: Reached the buffer maximal size" on a line (a term)
+# past 16 MiB, so a longer line is refused as soon as it is seen, before it fills memory.
+MAX_LINE_BYTES = PARSER_LIMIT
 BATCH = 1 << 16  # quads per batch on the parser path
 _INVALID, _PENDING = -1, -2  # token states besides an interned id
 
@@ -132,8 +141,12 @@ def ingest_lines(stream: BinaryIO, mapper: RdfMapper, fmt: RdfFileFormat, path: 
             cut = data.rfind(b"\n") + 1
             if cut == 0:
                 rest = data  # a line longer than a chunk: keep reading
+                if len(rest) > MAX_LINE_BYTES:
+                    raise line_too_long(path, first_line, len(rest), fmt)
                 continue
             data, rest = data[:cut], data[cut:]
+            if len(rest) > MAX_LINE_BYTES:
+                raise line_too_long(path, first_line + data.count(b"\n"), len(rest), fmt)
         else:
             data, rest = rest, b""
         if data:
@@ -272,3 +285,7 @@ class _ChunkReader:
                 self.mapper.add_quads(batch)
         except SyntaxError as err:
             raise parse_error(self.path, err, self.fmt, line_numbers) from None
+        except MemoryError:  # a line just under the read-time cap that the parser still refuses
+            longest = max(range(len(order)), key=lambda i: len(lines[order[i]]))
+            raise line_too_long(self.path, line_numbers[longest], len(lines[order[longest]]),
+                                self.fmt) from None

@@ -35,6 +35,8 @@ from kgnlu.kg.sources.rdf_formats import (
     RdfFileFormat,
     default_base_iri,
     is_gzip,
+    line_too_long,
+    longest_line,
     open_binary,
     parse_error,
     resolve_format,
@@ -72,6 +74,9 @@ def quad_batches(path: str | Path, fmt: str | RdfFormat | RdfFileFormat | None =
                 yield batch
         except SyntaxError as err:
             raise parse_error(path, err, form) from None
+        except MemoryError:  # pyoxigraph's "buffer maximal size": a term past 16 MiB, no position
+            line, size = longest_line(path)
+            raise line_too_long(path, line, size, form) from None
         except OSError as err:
             raise SourceError(f"{path}: cannot read ({err})") from None
 

@@ -126,3 +126,34 @@ def parse_error(path: Path, err: SyntaxError, fmt: RdfFileFormat,
     if line is not None and line_numbers is not None:
         line = line_numbers[min(max(line, 1), len(line_numbers)) - 1] if line_numbers else None
     return ParseError(path, line, column, f"expected valid {fmt.name}: {detail}")
+
+
+PARSER_LIMIT = 1 << 24  # pyoxigraph's parser buffer: no line (or term) may be longer
+
+
+def line_too_long(path: Path, line: int | None, size: int, fmt: RdfFileFormat) -> ParseError:
+    """The ParseError for a line past the parser's 16 MiB buffer (pyoxigraph's own error is a bare
+    MemoryError without file or position)."""
+    where = f"a line of {size:,} bytes or more" if line is not None else "a term too long to read"
+    return ParseError(path, line, None, f"{where}; expected valid {fmt.name} with every line "
+                      f"(and term) under {PARSER_LIMIT >> 20} MiB, the most the RDF parser reads. "
+                      "Shorten that literal or IRI")
+
+
+def longest_line(path: Path) -> tuple[int | None, int]:
+    """(line number, bytes) of the file's longest line, streamed; the line is None when every
+    line is shorter than the parser limit (the long term then spans lines)."""
+    best, best_size, line, size = None, 0, 1, 0
+    with open_binary(path) as stream:
+        while block := stream.read(1 << 22):
+            parts = block.split(b"\n")
+            for i, part in enumerate(parts):
+                size += len(part)
+                if i == len(parts) - 1:
+                    break  # the line goes on in the next block
+                if size > best_size:
+                    best, best_size = line, size
+                line, size = line + 1, 0
+    if size > best_size:
+        best, best_size = line, size
+    return (best if best_size >= PARSER_LIMIT else None), best_size
