@@ -23,26 +23,12 @@ def _print_json(obj) -> None:
 
 
 def build_train_config(config_file: Path | None, overrides: list[str], flags: dict):
-    """YAML file (nested like TrainConfig), then key=value overrides, then explicit CLI flags."""
-    from kgnlu.config import apply_overrides, from_dict, load_yaml, to_dict
+    """YAML file (nested like TrainConfig), then key=value overrides, then explicit CLI flags
+    (``{"model.dim": 200, ...}``; None = not given)."""
+    from kgnlu.config import load_run_config
     from kgnlu.kge import TrainConfig
 
-    def merge(base: dict, top: dict) -> dict:
-        return {**base, **{k: merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-                           for k, v in top.items()}}
-
-    # the dataclass defaults first, so overrides may name any TrainConfig key
-    raw = merge(to_dict(TrainConfig()), load_yaml(config_file) if config_file is not None else {})
-    raw = apply_overrides(raw, overrides)
-    for dotted, value in flags.items():
-        if value is None:
-            continue
-        node = raw
-        *parents, last = dotted.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return from_dict(TrainConfig, raw)
+    return load_run_config(TrainConfig, config_file, [*overrides, flags])
 
 
 @app.command("train")

@@ -200,15 +200,11 @@ def train(
 
     The question encoder is frozen (the packaged MiniLM unless --encoder); questions are embedded once.
     """
-    from kgnlu.config import apply_overrides, load_yaml, to_dict
     from kgnlu.kg import KnowledgeGraph
-    from kgnlu.qa import KGQA, QAConfig
+    from kgnlu.qa import KGQA
+    from kgnlu.qa.config import QATrainConfig
 
-    raw = {"qa": to_dict(QAConfig())}
-    if config is not None:
-        raw["qa"].update(load_yaml(config).get("qa") or {})
-    raw = apply_overrides(raw, overrides or [])
-    cfg = QAConfig.from_dict(raw.get("qa"))
+    cfg = QATrainConfig.load(config, overrides or []).qa
     kg = KnowledgeGraph.load(graph, verify=False)
     enc = tok = None
     if encoder is not None:

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from kgnlu.config import apply_overrides, from_dict, load_yaml, to_dict
-from kgnlu.encoders.pretraining import DataSpec, _merge
+from kgnlu.config import load_run_config
+from kgnlu.encoders.pretraining import DataSpec
 from kgnlu.errors import ConfigError
 from kgnlu.train import TrainerConfig
 
@@ -155,24 +155,14 @@ class DistillConfig:
     @classmethod
     def load(cls, path: str | Path | None, overrides: Sequence[str] = (), max_steps: int | None = None
              ) -> DistillConfig:
-        """The YAML file over the defaults, then ``key=value`` overrides, then ``max_steps``."""
-        # every field's default (built as an mlm_head job: a distilbert one needs mlm_head set);
-        # losses left empty so that the method's own defaults fill them after the file is read
-        base = to_dict(cls(method="mlm_head"))
-        base["method"], base["losses"] = "distilbert", {}
-        top = load_yaml(path) if path else {}
-        raw = _merge(base, {k: v for k, v in top.items() if k not in REPLACED})
-        for key in REPLACED:
-            if key in top:
-                raw[key] = top[key]
-        if raw.get("task") is not None:
-            raw["task"] = _merge(to_dict(TaskSpec()), raw["task"])
-        raw = apply_overrides(raw, overrides)
-        if max_steps is not None:
-            raw["trainer"]["max_steps"] = max_steps
-            if raw.get("task") is not None:
-                raw["task"]["max_steps"] = max_steps
-        return from_dict(cls, raw)
+        """The YAML file over the defaults, then ``key=value`` overrides, then ``max_steps`` (which
+        also caps the task stages when there are any). The field defaults leave ``losses`` empty, so
+        that the method's own losses fill it once the file is read; a ``task`` section starts from
+        :class:`TaskSpec`'s defaults."""
+        config = load_run_config(cls, path, [*overrides, {"trainer": {"max_steps": max_steps}}], replace=REPLACED)
+        if max_steps is not None and config.task is not None:
+            config.task = dataclasses.replace(config.task, max_steps=max_steps)
+        return config
 
 
 DEFAULT_LOSSES: dict[str, dict[str, float]] = {

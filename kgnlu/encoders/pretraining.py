@@ -24,7 +24,7 @@ from typing import Any, Literal
 import torch
 from torch.utils.data import DataLoader
 
-from kgnlu.config import apply_overrides, from_dict, load_yaml, save_config, to_dict
+from kgnlu.config import load_run_config, save_config, to_dict
 from kgnlu.data.corpora import Corpus, Document, open_corpus
 from kgnlu.data.instances import InstanceConfig, PretrainingCollator, PretrainingDataset
 from kgnlu.data.tokenizer import (
@@ -91,22 +91,7 @@ class PretrainConfig:
     def load(cls, path: str | Path | None, overrides: Sequence[str] = (), max_steps: int | None = None
              ) -> PretrainConfig:
         """The YAML file over the dataclass defaults, then ``key=value`` overrides, then ``max_steps``."""
-        raw = _merge(to_dict(cls()), load_yaml(path) if path else {})
-        raw = apply_overrides(raw, overrides)
-        if max_steps is not None:
-            raw["trainer"]["max_steps"] = max_steps
-        return from_dict(cls, raw)
-
-
-def _merge(base: dict[str, Any], top: dict[str, Any], depth: int = 0) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in top.items():
-        replace = depth == 0 and key in REPLACED
-        if isinstance(value, dict) and isinstance(base.get(key), dict) and not replace:
-            out[key] = _merge(base[key], value, depth + 1)
-        else:
-            out[key] = value
-    return out
+        return load_run_config(cls, path, [*overrides, {"trainer": {"max_steps": max_steps}}], replace=REPLACED)
 
 
 class LimitedCorpus(Corpus):

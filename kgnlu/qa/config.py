@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from kgnlu.config import from_dict
+from kgnlu.config import from_dict, load_run_config
 from kgnlu.errors import ConfigError
 
 UPPER_BOUNDS = {"ensemble": 64, "hidden": 16_384, "kind_dim": 4_096, "gnn_hidden": 4_096, "gnn_layers": 64,
@@ -147,3 +148,15 @@ class QAConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> QAConfig:
         return from_dict(cls, data, "qa")
+
+
+@dataclass
+class QATrainConfig:
+    """A ``kgnlu qa train --config`` file (configs/qa-default.yaml): the model's knobs under ``qa:``."""
+
+    qa: QAConfig = field(default_factory=QAConfig)
+
+    @classmethod
+    def load(cls, path: str | Path | None, overrides: Sequence[str] = ()) -> QATrainConfig:
+        """The file over QAConfig's defaults, then ``qa.KEY=value`` overrides (nested keys merge)."""
+        return load_run_config(cls, path, list(overrides))

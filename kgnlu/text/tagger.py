@@ -73,6 +73,19 @@ def _features(i: int, words: Sequence[str], prev: str, prev2: str, codes: Sequen
     ]
 
 
+def _best_and_margin(scores: dict[str, float], allowed: Sequence[str]) -> tuple[str, float]:
+    """The best allowed tag (ties: NOUN, else the first in TAGS order, as ``max`` would) and its
+    lead over the runner-up, in one pass (the linker tags on its hot path)."""
+    best, best_score, second = "", float("-inf"), float("-inf")
+    for g in allowed:
+        v = scores.get(g, 0.0)
+        if v > best_score or (v == best_score and g == "NOUN"):
+            best, best_score, second = g, v, best_score
+        elif v > second:
+            second = v
+    return best, (best_score - second if second != float("-inf") else 0.0)
+
+
 class PerceptronTagger:
     def __init__(self, weights: dict[str, dict[str, float]] | None = None, lexicon=None,
                  classes: dict[str, str] | None = None, lookahead: bool = False):
@@ -130,20 +143,19 @@ class PerceptronTagger:
             if prev == "PART" and words[i - 1].lower() == "to":
                 # infinitival "to" (UD's PART reading) heads a verb: "to plant trees" is not a compound
                 allowed = tuple(g for g in allowed if g in _AFTER_INFINITIVE) or allowed
-            t = max(allowed, key=lambda g: (scores.get(g, 0.0), g == "NOUN"))  # ties (unseen word): NOUN
-            runner_up = max((scores.get(g, 0.0) for g in allowed if g != t), default=0.0)
-            out.append((t, scores.get(t, 0.0) - runner_up))
+            t, margin = _best_and_margin(scores, allowed)
+            out.append((t, margin))
             prev2, prev = prev, t
         return out
 
     def _scores(self, feats: Iterable[str]) -> dict[str, float]:
-        scores: dict[str, float] = defaultdict(float)
-        weights = self.weights
+        scores: dict[str, float] = {}
+        get_row, get = self.weights.get, scores.get
         for f in feats:
-            row = weights.get(f)
+            row = get_row(f)
             if row:
                 for tag, w in row.items():
-                    scores[tag] += w
+                    scores[tag] = get(tag, 0.0) + w
         return scores
 
     def _best(self, feats: Iterable[str]) -> str:

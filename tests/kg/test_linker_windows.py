@@ -91,3 +91,13 @@ def test_linking_memory_per_character_is_bounded(kg):
     probe = json.loads(out.stdout.strip().splitlines()[-1])
     assert probe["links"] > 35_000
     assert probe["bytes_per_char"] <= 50, probe
+
+
+def test_streamed_links_equal_the_list_and_hold_no_more_than_a_window(linker, kg, text):
+    assert list(linker.iter_links(text)) == linker.link(text)
+    out = subprocess.run([sys.executable, "-m", "tests.kg.long_text", str(kg.path), "1000000", "--stream"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    probe = json.loads(out.stdout.strip().splitlines()[-1])
+    assert probe["links"] > 35_000 and probe["stream"]
+    assert probe["bytes_per_char"] <= 5, probe  # one window's work, not the text's

@@ -32,7 +32,9 @@ class AliasTable:
     def __init__(self, kg):
         from kgnlu.kg.linker.index import read_strings
 
-        self.keys: list[str] = read_strings(kg._alias_keys)
+        # Tuples of strings (and str-keyed dicts) are untracked by the cyclic GC; a list of ~500k
+        # keys would be rescanned by every full collection (0.2 s each with the default graph).
+        self.keys: tuple[str, ...] = tuple(read_strings(kg._alias_keys))
         self.index: dict[str, int] = {k: i for i, k in enumerate(self.keys)}
         self.indptr = np.asarray(kg._alias_indptr)
         self.entities = np.asarray(kg._alias_entities)

@@ -86,7 +86,7 @@ class FuzzyIndex:
     def load(cls, folder: Path, keys: Sequence[str]) -> FuzzyIndex:
         from kgnlu.kg.linker.index import read_strings
 
-        grams = read_strings(StringTable(folder / "fuzzy_grams"))
+        grams = tuple(read_strings(StringTable(folder / "fuzzy_grams")))  # a tuple: untracked by the GC
         return cls(keys, grams, np.load(folder / "fuzzy_indptr.npy"),
                    np.load(folder / "fuzzy_rows.npy", mmap_mode="r"), np.load(folder / "fuzzy_sizes.npy"))
 

@@ -37,13 +37,13 @@ def words(text: str) -> list[str]:
 class LexicalIndex:
     def __init__(self, vocab: list[str], idf: np.ndarray, indptr: np.ndarray, ids: np.ndarray,
                  norms: np.ndarray):
-        self.vocab = vocab
+        self.vocab = tuple(vocab)  # tuples of str/float are untracked by the cyclic GC
         self.word_index = {w: i for i, w in enumerate(vocab)}
         self.idf = idf  # float32 [V]
         # int64 [E+1], int32 [P], float32 [E]; plain ndarray views (a memmap slice costs ~0.1 ms)
         self.indptr, self.ids, self.norms = np.asarray(indptr), np.asarray(ids), np.asarray(norms)
         self._bags: dict[int, frozenset[int]] = {}
-        self._idf2 = (idf.astype(np.float64) ** 2).tolist()
+        self._idf2 = tuple((idf.astype(np.float64) ** 2).tolist())
 
     @classmethod
     def build(cls, texts: Sequence[str], canonical: np.ndarray) -> LexicalIndex:

@@ -115,7 +115,7 @@ class EntityLinker:
         self.qualifiers = QualifierBinding(coherence, kg.entity_kind)
         self.encoder, self.embeddings, self.dense = encoder, embeddings, dense
         self.folder = folder
-        self._ids = kg.entity_ids()
+        self._ids = tuple(kg.entity_ids())  # a tuple: the cyclic GC stops rescanning it
         self._word_cache: dict[int, str | None] = {}
         self.senses = None  # LinkerSenses: a sense model's feature (from_graph(sense_model=...))
 
@@ -275,6 +275,12 @@ class EntityLinker:
         A long text is linked window by window (:mod:`.windows`): memory does not grow with it."""
         return next(self._link_windowed([text], 1, [spans] if spans is not None else None))
 
+    def iter_links(self, text: str) -> Iterator[Link]:
+        """The links of ``text`` in order, yielded window by window: what is alive at once is one
+        window's work and links, however long the text (``link()`` also holds every link it returns)."""
+        for w, _ in self._windows(text, None):
+            yield from self._own_links(w, self._link_docs([self._window_doc(text, w, False)])[0], False)
+
     def link_batch(self, texts: Iterable[str], batch_size: int | None = None) -> Iterator[list[Link]]:
         """Stream links for many texts, in order, ``batch_size`` texts (or windows) at a time."""
         yield from self._link_windowed(texts, batch_size or self.config.batch_size)
@@ -355,12 +361,17 @@ class EntityLinker:
         docs = [p[2] for p in pending]
         outs = self._link_docs(docs, [p[3] for p in pending] if given else None, use_ner=use_ner)
         for (i, w, _, _), links in zip(pending, outs, strict=True):
-            if not given:  # given spans each belong to one window already
-                links = [lk for lk in links if w.own_start <= lk.start + w.start < w.own_end]
-            if w.start:
-                links = [replace(lk, start=lk.start + w.start, end=lk.end + w.start) for lk in links]
-            results[i].extend(links)
+            results[i].extend(self._own_links(w, links, given))
             left[i] -= 1
+
+    @staticmethod
+    def _own_links(w: Window, links: list[Link], given: bool) -> list[Link]:
+        """A window's links that start in its own part, shifted to the source's offsets."""
+        if not given:  # given spans each belong to one window already
+            links = [lk for lk in links if w.own_start <= lk.start + w.start < w.own_end]
+        if w.start:
+            links = [replace(lk, start=lk.start + w.start, end=lk.end + w.start) for lk in links]
+        return links
 
     def _doc(self, text: str):
         if not isinstance(text, str):
