@@ -1,6 +1,6 @@
 """kgnlu: knowledge-graph-aware language understanding."""
 
-__version__ = "0.1.0"
+from kgnlu.version import __version__
 
 
 def __getattr__(name: str):

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
+from kgnlu.atomic_files import atomic_write
 from kgnlu.errors import CheckpointError
 
 CHECKSUMS = "checksums.json"
@@ -23,21 +25,30 @@ FORMAT = "kgnlu-checksums"
 COVERED = "*.safetensors"  # what a listing covers: the weights (configs are validated as they are read)
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+def file_sha256(paths: str | Path | Iterable[str | Path], chunk: int = 1 << 20) -> str:
+    """The sha256 of one file's bytes, or of several files' bytes in the order given, as lowercase
+    hex (``hashlib.sha256(data).hexdigest()``); streams 1 MiB blocks. The one file hasher."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
+    for path in [paths] if isinstance(paths, str | Path) else paths:
+        with open(path, "rb") as f:
+            while block := f.read(chunk):
+                h.update(block)
     return h.hexdigest()
+
+
+def source_checksum(paths: str | Path | Iterable[str | Path]) -> str:
+    """``"sha256:<hex>"`` of :func:`file_sha256`: the labelled form graph manifests (a source's
+    ``checksum``) and linker index manifests record."""
+    return "sha256:" + file_sha256(paths)
 
 
 def write_checksums(folder: str | Path) -> Path:
     """Record the sha256 of every weights file in ``folder`` (call it after the last one is written)."""
     folder = Path(folder)
-    files = {p.name: sha256_file(p) for p in sorted(folder.glob(COVERED)) if p.is_file()}
+    files = {p.name: file_sha256(p) for p in sorted(folder.glob(COVERED)) if p.is_file()}
     listing = folder / CHECKSUMS
-    listing.write_text(json.dumps({"format": FORMAT, "version": 1, "algorithm": "sha256", "files": files},
-                                  indent=1) + "\n", encoding="utf-8")
+    with atomic_write(listing) as f:
+        f.write(json.dumps({"format": FORMAT, "version": 1, "algorithm": "sha256", "files": files}, indent=1) + "\n")
     return listing
 
 
@@ -55,7 +66,7 @@ def verify_file(path: str | Path) -> None:
     if recorded is None:
         raise CheckpointError(f"{listing} lists no checksum for {path.name}: the listing was edited or the "
                               "file added after saving, so it cannot be trusted. Save the model again.")
-    if sha256_file(path) != recorded:
+    if file_sha256(path) != recorded:
         raise CheckpointError(f"{path} does not match its sha256 in {listing}: the file was modified or "
                               "corrupted after it was saved. Restore it from a backup, or re-create it "
                               "(train or save the model again).")

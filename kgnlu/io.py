@@ -1,62 +1,33 @@
 """File helpers: atomic writes (write beside the target, fsync, rename: a crash leaves the old file or
-none) and the one JSON-lines reader (errors name the file, line and column)."""
+none), the one JSON reader for saved models and checkpoints and the one JSON-lines reader (errors
+name the file, line and column)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import Any
+
+# Single files are written atomically by kgnlu.atomic_files (below kgnlu.integrity, which writes its
+# checksum listings with it); these names stay importable here.
+from kgnlu.atomic_files import atomic_path, atomic_write  # noqa: F401
 
 # Whole-directory replacement (renameat2 exchange, its two-rename fallback and crash recovery, the
 # writers' lock, stale staging clean-up) lives in kgnlu.dirswap; these names stay importable here.
 from kgnlu.dirswap import atomic_directory, swap_into_place  # noqa: F401
 
 
-@contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def read_json(path: str | Path, hint: str = "") -> Any:
+    """A JSON file of a saved model or checkpoint; a missing or malformed one is a
+    :class:`~kgnlu.errors.CheckpointError` (E031) naming it, followed by ``hint`` (what to do)."""
+    import json
+
+    from kgnlu.errors import CheckpointError
+
     try:
-        os.chmod(tmp, _default_mode())  # mkstemp makes it owner-only; a written file is for whoever reads the folder
-        with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _default_mode() -> int:
-    """0o666 less the process umask: the mode ``open(path, "w")`` would have given."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_path(path: str | Path) -> contextlib.AbstractContextManager[Path]:
-    """A temp path beside ``path`` for writers that want a filename (matplotlib, networkx)."""
-    return _atomic_path(Path(path))
-
-
-@contextlib.contextmanager
-def _atomic_path(path: Path) -> Iterator[Path]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"cannot read {path}: {err}" + (f". {hint}" if hint else "")) from None
 
 
 def iter_json_lines(path: str | Path, expected: str = "a JSON object", errors: str = "strict",

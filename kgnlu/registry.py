@@ -43,5 +43,9 @@ class Registry(Generic[T]):
     def items(self) -> list[tuple[str, T]]:
         return sorted(self._items.items())
 
+    def in_order(self) -> list[tuple[str, T]]:
+        """The entries in registration order (``items`` sorts by name)."""
+        return list(self._items.items())
+
     def __len__(self) -> int:
         return len(self._items)

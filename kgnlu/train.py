@@ -45,6 +45,7 @@ from torch import nn
 
 from kgnlu.config import from_dict, save_config, to_dict
 from kgnlu.errors import CheckpointError, ConfigError, TrainingError, UnknownNameError
+from kgnlu.io import read_json
 from kgnlu.progress import progress_bar
 from kgnlu.training import checkpoint as ckpt
 from kgnlu.training import distributed as dist
@@ -375,7 +376,7 @@ class Trainer:
     def load_checkpoint(self, folder: str | Path) -> None:
         """Restore everything a checkpoint holds (all ranks call this)."""
         folder = Path(folder)
-        state = ckpt.read_json(folder / "trainer.json")
+        state = read_json(folder / "trainer.json", ckpt.FALLBACK_HINT)
         if state.get("world_size", 1) != self.world_size:
             raise CheckpointError(
                 f"{folder} was written by {state['world_size']} ranks but this run has {self.world_size}; "

@@ -127,13 +127,13 @@ def word_senses(kg, encoder, tokenizer, limit: int, neural_only: bool) -> dict:
 def supersense(encoder, tokenizer, splits) -> dict:
     from kgnlu.eval.supersense import (
         FinetuneConfig,
-        ProbeConfig,
+        SupersenseProbeConfig,
         finetune_supersense,
         probe_supersense,
     )
 
     tuned = finetune_supersense(encoder, tokenizer, splits, FinetuneConfig())
-    probe = probe_supersense(encoder, tokenizer, splits, ProbeConfig())
+    probe = probe_supersense(encoder, tokenizer, splits, SupersenseProbeConfig())
     return {"finetune_accuracy": tuned["accuracy"], "finetune_macro_f1": tuned["macro_f1"],
             "probe_accuracy": probe["accuracy"], "probe_macro_f1": probe["macro_f1"],
             "majority_baseline": tuned["majority_baseline"], "train_examples": tuned["train_examples"],

@@ -77,8 +77,8 @@ def stage_kge(args) -> None:
 def stage_kge_check(args) -> None:
     """The table's own ranking of each probe fact's answer among the relation's candidates, scored by
     the model it was trained as (TransE: -||h + r - t|| in its own norm)."""
+    from kgnlu.data.probe_data import relation_by_name
     from kgnlu.eval.probe import candidate_pools, metrics
-    from kgnlu.eval.probe_data import relation_by_name
     from kgnlu.fusion.corpus import read_probe_facts
     from kgnlu.kge.storage import load_embeddings
 
@@ -166,7 +166,7 @@ def stage_mlm_eval(args) -> None:
     the fused run with its entity inputs, the same run without them, and the control — same masks."""
     from kgnlu.fusion.corpus import read_linked
     from kgnlu.fusion.data import FusionCollator, pack_records
-    from kgnlu.fusion.pretrain import entity_rows, load_pretraining_model, slot_helpers
+    from kgnlu.pretrain.fused import entity_rows, load_pretraining_model, slot_helpers
 
     records = list(read_linked(CORPUS))
     tail = records[-args.mlm_records:]  # runs read the corpus from the start: 300 steps used the first ~20k
@@ -202,7 +202,7 @@ def encoders():
     """name → (encoder usable on text alone, tokenizer): MiniLM as packaged, the fused run's, the control's."""
     from kgnlu.data.tokenizer import load_minilm_tokenizer
     from kgnlu.encoders.pretrained import load_minilm
-    from kgnlu.fusion.pretrain import load_pretraining_model
+    from kgnlu.pretrain.fused import load_pretraining_model
 
     out = {"minilm": (load_minilm(), load_minilm_tokenizer())}
     for name, run in RUNS.items():
@@ -212,10 +212,10 @@ def encoders():
 
 
 def stage_supersense(args) -> None:
-    from kgnlu.eval.supersense import ProbeConfig, probe_supersense, supersense_splits
+    from kgnlu.eval.supersense import SupersenseProbeConfig, probe_supersense, supersense_splits
 
     splits = supersense_splits(seed=0)
-    config = ProbeConfig(train_examples=args.supersense_train, test_examples=args.supersense_test)
+    config = SupersenseProbeConfig(train_examples=args.supersense_train, test_examples=args.supersense_test)
     results = {name: probe_supersense(encoder, tokenizer, splits, config)
                for name, (encoder, tokenizer) in encoders().items()}
     write_json("supersense.json", {"task": "frozen-encoder supersense probe (kgnlu.eval.supersense.probe_supersense)",
@@ -241,11 +241,11 @@ def stage_wsd(args) -> None:
 def stage_slot_check(args) -> None:
     """For a run trained with graph slots: on each held-out fact (first template), is the answer among
     the slot's graph candidates, and does KAR's ψ pick it (vs 1 / candidates by chance)?"""
+    from kgnlu.data.probe_data import relation_by_name
     from kgnlu.eval.probe import ClozeScorer, fill
-    from kgnlu.eval.probe_data import relation_by_name
     from kgnlu.fusion.corpus import read_probe_facts
-    from kgnlu.fusion.pretrain import entity_rows, load_pretraining_model, slot_helpers
     from kgnlu.kg.linker import EntityLinker
+    from kgnlu.pretrain.fused import entity_rows, load_pretraining_model, slot_helpers
 
     model, tokenizer, spec = load_pretraining_model(RUNS["fused"])
     if not spec.data.graph_slots:

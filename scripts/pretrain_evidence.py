@@ -40,16 +40,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from kgnlu.data.corpora import open_corpus  # noqa: E402
-from kgnlu.encoders.pretraining import (  # noqa: E402,E501
+from kgnlu.eval.compute import equal_compute_steps, flops_per_token  # noqa: E402
+from kgnlu.eval.heldout import write_document_split  # noqa: E402
+from kgnlu.eval.supersense import FinetuneConfig, SupersenseProbeConfig  # noqa: E402
+from kgnlu.pretrain.config import (  # noqa: E402,E501
     PretrainConfig,
     TokenizerSpec,
     build_encoder_config,
     build_tokenizer,
-    run_pretraining,
 )
-from kgnlu.eval.compute import equal_compute_steps, flops_per_token  # noqa: E402
-from kgnlu.eval.heldout import write_document_split  # noqa: E402
-from kgnlu.eval.supersense import FinetuneConfig, ProbeConfig  # noqa: E402
+from kgnlu.pretrain.run import run_pretraining  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ALBERT_MODES = ("none", "ffn", "attention", "all")
@@ -83,8 +83,8 @@ class Budget:
                       model={"hidden_size": 32, "num_heads": 2, "ffn_size": 64}, tokenizer_vocab=300,
                       supersense_limit=None, finetune_train=24, finetune_test=8)
 
-    def probe(self) -> ProbeConfig:
-        return ProbeConfig(train_examples=self.finetune_train, test_examples=self.finetune_test,
+    def probe(self) -> SupersenseProbeConfig:
+        return SupersenseProbeConfig(train_examples=self.finetune_train, test_examples=self.finetune_test,
                            max_length=16 if self.finetune_train < 100 else 64)
 
     def finetune(self) -> FinetuneConfig:

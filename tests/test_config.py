@@ -222,7 +222,7 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
 def test_pretrain_loads_its_shipped_yamls():
-    from kgnlu.encoders.pretraining import PretrainConfig
+    from kgnlu.pretrain.config import PretrainConfig
 
     bert = PretrainConfig.load(CONFIGS / "bert-mini.yaml")
     assert bert.model == {"shape": "bert", "hidden_size": 256, "num_layers": 4, "num_heads": 4, "ffn_size": 1024,

@@ -13,6 +13,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -112,7 +113,7 @@ def test_sample_evenly_takes_make_qa_records_deterministically():
 
 
 def test_eval_qa_without_model_uses_the_default_model_as_qa_eval(tmp_path, monkeypatch, capsys):
-    _make_qa_data(tmp_path / "data", per_path=2)
+    rows = _make_qa_data(tmp_path / "data", per_path=2)
     monkeypatch.setenv("KGNLU_HOME", str(tmp_path / "home"))
     out = tmp_path / "o"
     # no default model yet: a clear E001 naming where it looked, not "give --model"
@@ -126,16 +127,27 @@ def test_eval_qa_without_model_uses_the_default_model_as_qa_eval(tmp_path, monke
     (default_model_dir() / CONFIG_FILE).write_text("{}", encoding="utf-8")
     used = []
 
-    def run_kgqa(model, questions, graph=None, k=10):
-        used.append(Path(model))
-        return [{"id": q["id"], "question": q["question"], "answers": q["answers"]} for q in questions], \
-            [0.01] * len(questions)
+    class Oracle:  # answers every question with its gold answers
+        def __init__(self, rows):
+            self.gold = {r["question"]: r["answers"] for r in rows}
 
-    monkeypatch.setattr("kgnlu.eval.qa.run_kgqa", run_kgqa)
+        def answer_batch(self, questions, k):
+            return [[SimpleNamespace(entity=e) for e in self.gold[q]] for q in questions]
+
+        def answer(self, question, k=5):
+            return self.answer_batch([question], k)[0]
+
+    def load_kgqa(model, graph=None):
+        used.append(Path(model))
+        return Oracle(rows)
+
+    monkeypatch.setattr("kgnlu.eval.qa.load_kgqa", load_kgqa)
     assert main(["eval", "qa", "--data", str(tmp_path / "data"), "--out", str(out), "--json"]) == 0
     capsys.readouterr()
     assert used and set(used) == {default_model_dir()}
-    assert json.loads((out / "qa.json").read_text())["model"] == str(default_model_dir())
+    report = json.loads((out / "qa.json").read_text())
+    assert report["model"] == str(default_model_dir()) and report["splits"]["test"]["hits@1"] == 1.0
+    assert report["latency_ms"]["questions"] > 0
 
 
 # ------------------------------------------------------------------ progress off a terminal

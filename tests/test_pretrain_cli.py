@@ -7,7 +7,7 @@ import pytest
 
 from kgnlu.cli import main
 from kgnlu.encoders import Encoder
-from kgnlu.encoders.pretraining import PretrainConfig
+from kgnlu.pretrain.config import PretrainConfig
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TINY = ["model.hidden_size=32", "model.num_heads=2", "model.ffn_size=64", "model.num_layers=2",

@@ -9,19 +9,12 @@ from typing import Annotated
 
 import typer
 
-from kgnlu.errors import ConfigError
-from kgnlu.io import atomic_write
+from kgnlu.eval.tasks import EvalResult, write_report
+
+__all__ = ["app", "write_report"]
 
 app = typer.Typer(help="Evaluate kgnlu components; each task writes JSON and a markdown report.",
                   no_args_is_help=True)
-
-
-def write_report(out: Path, stem: str, report: dict, markdown: str) -> None:
-    """``out/STEM.json`` (the report) and ``out/STEM.md`` (its markdown), each written atomically."""
-    with atomic_write(out / f"{stem}.json") as f:
-        json.dump(report, f, indent=2)
-    with atomic_write(out / f"{stem}.md") as f:
-        f.write(markdown)
 
 
 @app.command("link")
@@ -47,61 +40,22 @@ def link(
 ) -> None:
     """Entity linking: WordNet word senses (vs most frequent sense) and GeoNames ambiguity (P/R/F1) on
     sets built from the graph (GRAPH), and the hand-written sets (--set: accuracy, NIL P/R, prior baseline)."""
-    modes = mode or ["fast", "neural"]
-    for m in modes:
-        if m not in ("fast", "neural"):
-            raise ConfigError(f"--mode must be fast or neural, got {m!r}")
-    text_encoder = None
-    if encoder is not None:
-        from kgnlu.kg.linker.dense_index import TextEncoder
-
-        text_encoder = TextEncoder.from_pretrained(encoder)
-    senses = None
-    if sense_model is not None:
-        from kgnlu.kg.linker.sense_model import SenseModel
-
-        senses = SenseModel.from_pretrained(sense_model)
-    if natural:
-        from kgnlu.eval.link_natural_scoring import evaluate_natural_sets, markdown_natural
-
-        report = evaluate_natural_sets(natural, natural_split, modes, default_graph=graph, encoder=text_encoder,
-                                       sense_model=senses,
-                                       report=lambda s: print(s, file=sys.stderr))
-        md = markdown_natural(report)
-        write_report(out, f"natural-{natural_split}", report, md)
-        from kgnlu.eval.report_plots import plot_natural_linking
-
-        plot_natural_linking(report, out / f"natural-{natural_split}.png")
-        sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
-        if task is None:
-            return
-    if graph is None:
-        raise ConfigError("give GRAPH (sets built from it) or --set NAME (a hand-written set)")
-    from kgnlu.eval.linking import markdown_report, run_linking_eval
-    from kgnlu.kg import KnowledgeGraph
-
-    tasks = task or ["wordnet", "geonames"]
-    for t in tasks:
-        if t not in ("wordnet", "geonames"):
-            raise ConfigError(f"--task must be wordnet or geonames, got {t!r}")
-    kg = KnowledgeGraph.load(graph, verify=False)
-    report = run_linking_eval(kg, tasks=tasks, modes=modes, split=split, wordnet_limit=wordnet_limit or None,
-                              geonames_limit=geonames_limit or None, encoder=text_encoder,
-                              sense_model=senses)
-    md = markdown_report(report)
-    write_report(out, "linking", report, md)
-    from kgnlu.eval.report_plots import plot_linking
-
-    plot_linking(report, out / "linking.png")
-    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
+    result = eval_task("link").run(graph=graph, tasks=task, modes=mode, split=split, wordnet_limit=wordnet_limit,
+                               geonames_limit=geonames_limit, natural=natural, natural_split=natural_split, out=out,
+                               encoder=encoder, sense_model=sense_model, report=lambda s: print(s, file=sys.stderr))
+    for r in (*result.also, result):
+        _print(r, as_json)
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    from kgnlu.io import iter_json_lines
+def eval_task(name: str):
+    """The registered evaluation task NAME (:mod:`kgnlu.eval.task_runs`)."""
+    from kgnlu.eval.task_runs import eval_tasks
 
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such file")
-    return [record for _, record in iter_json_lines(path)]
+    return eval_tasks().get(name)
+
+
+def _print(result: EvalResult, as_json: bool) -> None:
+    sys.stdout.write((json.dumps(result.report) if as_json else result.markdown) + "\n")
 
 
 @app.command("qa")
@@ -120,114 +74,15 @@ def qa(
         help="Split of the hand-written sets: dev (tune on it) or test (score once per release).")] = "dev",
     limit: Annotated[int, typer.Option(help="Questions per split of a data folder (0 = all), spread evenly "
                                             "over hops, relation paths and wordings.")] = 0,
+    latency_samples: Annotated[int, typer.Option(min=0, help="Single questions timed with --model (0: skip).")] = 200,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for qa.json, qa.md and qa_hits_by_hops.png.")] = Path("eval-qa"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
 ) -> None:
     """KGQA: hits@1, hits@5 and MRR overall, per hop and per relation path, on generated splits
     (--data) and on the hand-written sets (--set), with latency."""
-    from kgnlu.eval.qa import markdown_report, plot_by_hops
-
-    report: dict = {"splits": {}}
-    if natural:
-        report["sets"] = _natural_sets(natural, natural_split)
-    source = gold or data
-    if source is not None:
-        report.update(_generated(pred, source, model, graph, split, limit, out))
-    elif not natural:
-        raise ConfigError("give PRED GOLD, --data DIR --model DIR, or --set NAME")
-    md = markdown_report(report["splits"]) if report["splits"] else "# KGQA\n"
-    if "latency_ms" in report:
-        md += f"\nLatency per question: p50 {report['latency_ms']['p50']:.1f} ms, p95 {report['latency_ms']['p95']:.1f} ms.\n"
-    if natural:
-        from kgnlu.eval.natural_qa import markdown_sets
-
-        md += "\n" + markdown_sets(report["sets"])
-    write_report(out, "qa", report, md)
-    hops = {**report["splits"], **{f"{k} ({v['split']})": v for k, v in report.get("sets", {}).items()}}
-    plot_by_hops(hops, out / "qa_hits_by_hops.png")
-    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
-
-
-def _natural_sets(entries: list[str], split: str) -> dict:
-    """Each ``NAME[@zero-shot|@MODEL]`` entry scored on ``split``, with p50/p95 latency."""
-    import time
-
-    from kgnlu.commands.qa import open_qa
-    from kgnlu.eval.natural_qa import evaluate_set, graph_for, set_path
-
-    results = {}
-    for entry in entries:
-        name, _, how = entry.partition("@")
-        path = set_path(name)
-        graph = graph_for(name)
-        qa = open_qa(graph, None if how in ("", "zero-shot") else Path(how), zero_shot=how == "zero-shot")
-        start = time.perf_counter()
-        metrics = evaluate_set(qa, path, split)
-        metrics["seconds"] = round(time.perf_counter() - start, 2)
-        metrics["split"], metrics["mode"] = split, "zero-shot" if qa.zero_shot else f"model {how or 'default'}"
-        metrics["latency_ms"] = _latency(qa, [a["question"] for a in metrics["answers"]])
-        if split == "test":  # scored once per release, never read: no per-question answers in the report
-            metrics.pop("answers")
-        results[entry] = metrics
-    return results
-
-
-def _latency(qa, questions: list[str]) -> dict:
-    from kgnlu.qa.evaluate import latency
-
-    lat = latency(qa, questions, samples=min(100, len(questions)))
-    return {"p50": lat["p50_ms"], "p95": lat["p95_ms"]}
-
-
-def _generated(pred, source: Path, model, graph, split, limit: int, out: Path) -> dict:
-    """Metrics of predictions (or of ``model`` run) on make-qa splits."""
-    import statistics
-
-    from kgnlu.eval.qa import qa_metrics, run_kgqa
-    from kgnlu.qa.data.files import load_split
-
-    splits = split or ["test", "paraphrase_dev"]
-    if source.is_dir():
-        golds = {s: load_split(source, s) for s in splits}
-    else:
-        golds = {source.stem: _read_jsonl(source)}
-    if limit:  # spread over hops, relation paths and wordings: a split's first lines are one or two paths
-        from kgnlu.qa.dataset import sample_evenly
-
-        golds = {s: sample_evenly(qs, limit) for s, qs in golds.items()}
-    report: dict = {"splits": {}}
-    if pred is not None:
-        predictions = _read_jsonl(pred)
-        report["predictions"] = str(pred)
-    else:
-        model = _qa_model_or_default(model)
-        predictions, latencies = [], []
-        for questions in golds.values():
-            p, lat = run_kgqa(model, questions, graph)
-            predictions += p
-            latencies += lat
-        report["model"] = str(model)
-        report["latency_ms"] = {"p50": round(1000 * statistics.median(latencies), 3),
-                                "p95": round(1000 * sorted(latencies)[int(0.95 * (len(latencies) - 1))], 3)}
-        with atomic_write(out / "predictions.jsonl") as f:
-            f.writelines(json.dumps(p) + "\n" for p in predictions)
-    for name, questions in golds.items():
-        report["splits"][name] = qa_metrics(predictions, questions)
-    return report
-
-
-def _qa_model_or_default(model: Path | None) -> Path:
-    """``model``, else the default QA model — the same default as ``kgnlu qa eval``."""
-    from kgnlu.qa.default import default_model_dir
-    from kgnlu.qa.storage import CONFIG_FILE
-
-    if model is not None:
-        return model
-    default = default_model_dir()
-    if not (default / CONFIG_FILE).is_file():
-        raise ConfigError(f"no --model given and no default QA model at {default}; give a predictions file "
-                          "(PRED), --model DIR (`kgnlu qa train`), or run `make run` to train the default one")
-    return default
+    _print(eval_task("qa").run(pred=pred, gold=gold, data=data, model=model, graph=graph, splits=split,
+                               natural=natural, natural_split=natural_split, limit=limit,
+                               latency_samples=latency_samples, out=out), as_json)
 
 
 @app.command("fewshot")
@@ -245,32 +100,8 @@ def fewshot(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
 ) -> None:
     """Few-shot (GPT-3 style) country → capital multiple choice: accuracy by shots and normalisation."""
-    from kgnlu.eval.fewshot import markdown_report, open_scorer, plot_shots, run_fewshot_eval
-    from kgnlu.qa.fewshot import FewShotExample, country_capital_examples
-
-    if facts and graph is None:
-        raise ConfigError("--facts retrieves facts from a graph: give --graph too")
-    kg = None
-    if graph is not None:
-        from kgnlu.kg import KnowledgeGraph
-
-        kg = KnowledgeGraph.load(graph, verify=False)
-    examples = country_capital_examples(kg, seed=seed, limit=limit or None)
-    if facts:
-        from kgnlu.qa import KGQA
-
-        retriever = KGQA(kg)
-        examples = [FewShotExample(e.question, e.choices, e.answer_index, tuple(retriever.facts(e.question)), e.id)
-                    for e in examples]
-    scorer = open_scorer(model, kind, batch_size=batch_size)
-    report = run_fewshot_eval(scorer, examples, shots or [0, 1, 5], normalize or ["length"], seed,
-                              task="country capitals", facts=[False, True] if facts else [False])
-    report["model"] = str(model)
-    md = markdown_report(report)
-    write_report(out, "fewshot", report, md)
-    plot_shots(report, out / "fewshot_shots.png")
-    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
-
+    _print(eval_task("fewshot").run(model=model, kind=kind, shots=shots, normalize=normalize, graph=graph, facts=facts,
+                                limit=limit, seed=seed, batch_size=batch_size, out=out), as_json)
 
 @app.command("probe")
 def probe(
@@ -288,17 +119,8 @@ def probe(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """LAMA-style cloze probe over graph facts: P@1, P@10, MRR on held-out and seen facts, UHN variant."""
-    from kgnlu.eval.probe import ProbeConfig, markdown_report, plot_report, probe_runs
-    from kgnlu.fusion.corpus import read_probe_facts
-
-    config = ProbeConfig(templates=templates or None, max_facts=max_facts or None, batch_size=batch_size,
-                         use_entities=entities)
-    report = probe_runs([str(r) for r in runs], read_probe_facts(facts), config, ablate_entities=ablate_entities)
-    md = markdown_report(report)
-    write_report(out, "probe", report, md)
-    plot_report(report, out / "probe.png")
-    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
-
+    _print(eval_task("probe").run(runs=runs, facts=facts, out=out, max_facts=max_facts, templates=templates,
+                              batch_size=batch_size, entities=entities, ablate_entities=ablate_entities), as_json)
 
 @app.command("supersense")
 def supersense(
@@ -314,49 +136,12 @@ def supersense(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """WordNet gloss → lexicographer file (45 supersenses), split by synset, held-out test."""
-    from kgnlu.data.tokenizer import Tokenizer
-    from kgnlu.encoders import Encoder
-    from kgnlu.eval.supersense import (
-        FinetuneConfig,
-        ProbeConfig,
-        finetune_supersense,
-        probe_supersense,
-        supersense_splits,
-    )
-
-    if mode not in ("finetune", "probe", "both"):
-        raise ConfigError(f"--mode must be finetune, probe or both, got {mode!r}")
-    encoder_dir = model / "encoder" if (model / "encoder").is_dir() else model
-    tokenizer_dir = next((d for d in (model / "tokenizer", encoder_dir / "tokenizer", encoder_dir.parent / "tokenizer")
-                          if (d / "tokenizer.json").is_file()), None)
-    if tokenizer_dir is None:
-        raise ConfigError(f"no tokenizer/ found in or beside {model}; pass a pretraining run folder")
-    encoder, tokenizer = Encoder.from_pretrained(encoder_dir), Tokenizer.load(tokenizer_dir)
-    splits = supersense_splits(wordnet_dir, seed=seed)
-    train, test = train_examples or None, test_examples or None
-    result: dict = {"model": str(model), "train_split": len(splits.train), "test_split": len(splits.test)}
-    if mode in ("finetune", "both"):
-        result["finetune"] = finetune_supersense(encoder, tokenizer, splits, FinetuneConfig(
-            train_examples=train, test_examples=test, seed=seed))
-    if mode in ("probe", "both"):
-        result["probe"] = probe_supersense(encoder, tokenizer, splits, ProbeConfig(train_examples=train,
-                                                                                   test_examples=test))
-    if out is not None:
-        with atomic_write(out / "supersense.json") as f:
-            json.dump(result, f, indent=2)
-        from kgnlu.eval.report_plots import plot_supersense
-
-        plot_supersense(result, out / "supersense.png")
+    result = eval_task("supersense").run(model=model, mode=mode, train_examples=train_examples,
+                                     test_examples=test_examples, seed=seed, wordnet_dir=wordnet_dir, out=out)
     if as_json:
-        sys.stdout.write(json.dumps(result) + "\n")
-        return
-    for name in ("finetune", "probe"):
-        if name in result:
-            r = result[name]
-            typer.echo(f"{name}: accuracy {r['accuracy']:.3f}  macro-F1 {r['macro_f1']:.3f}  (majority class "
-                       f"{r['majority_baseline']:.3f}; {r['train_examples']} train / {r['test_examples']} test, "
-                       f"{r['seconds']:.0f} s)")
-
+        sys.stdout.write(json.dumps(result.report) + "\n")
+    else:
+        typer.echo(result.markdown.rstrip("\n"))
 
 @app.command("pos")
 def pos(
@@ -365,18 +150,7 @@ def pos(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
 ) -> None:
     """Part-of-speech tagging on the hand-tagged set: kgnlu's tagger vs a WordNet lexicon baseline."""
-    from kgnlu.eval.pos import evaluate_tagging, lexicon_baseline, markdown_report, read_tagged
-    from kgnlu.text import load_tagger
-
-    sentences = read_tagged(split)
-    tagger = load_tagger()
-    reports = {"kgnlu tagger": evaluate_tagging(tagger.tag, sentences),
-               "lexicon baseline (no context)": evaluate_tagging(lexicon_baseline(), sentences)}
-    report = {"split": split, "taggers": reports}
-    md = markdown_report(reports, split)
-    write_report(out, "pos", report, md)
-    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
-
+    _print(eval_task("pos").run(split=split, out=out), as_json)
 
 @app.command("choice")
 def choice(
@@ -388,20 +162,4 @@ def choice(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of markdown.")] = False,
 ) -> None:
     """Commonsense multiple choice from WordNet: KGQA.choose (no trained model) vs Lesk and MiniLM baselines."""
-    from kgnlu.eval.choice import (
-        CHOICE_SET,
-        METHODS,
-        choosers,
-        evaluate_choices,
-        markdown_report,
-        read_choice_set,
-    )
-    from kgnlu.kg import KnowledgeGraph
-
-    items = read_choice_set(questions or CHOICE_SET, split or ["dev", "test"])
-    kg = KnowledgeGraph.load(graph.expanduser(), verify=False)
-    report = evaluate_choices(items, choosers(kg, method or list(METHODS)))
-    report["graph"] = str(graph)
-    md = markdown_report(report)
-    write_report(out, "choice", report, md)
-    sys.stdout.write((json.dumps(report) if as_json else md) + "\n")
+    _print(eval_task("choice").run(graph=graph, out=out, splits=split, methods=method, questions=questions), as_json)

@@ -45,48 +45,29 @@ def build(
 ) -> None:
     """Read SOURCES, merge them into one graph and write it atomically to --out."""
     from kgnlu.kg.build import build_graph
+    from kgnlu.kg.summary import graph_summary, print_graph_summary
 
     start = time.perf_counter()
     path = build_graph(sources, out, force=force, name=name, store=not no_store, keep_derived=not drop_derived,
                        report=lambda line: print(line, file=sys.stderr))
     kg = _load(path)
-    summary = _summary(kg) | {"seconds": round(time.perf_counter() - start, 3)}
+    summary = graph_summary(kg) | {"seconds": round(time.perf_counter() - start, 3)}
     if as_json:
         _print_json(summary)
     else:
-        _print_summary(summary)
-
-
-def _summary(kg) -> dict:
-    m = kg.manifest
-    return {"path": str(kg.path), "name": kg.name, **m["counts"], "kinds": m["kinds"],
-            "sources": m["sources"], "created": m["created"]}
-
-
-def _print_summary(summary: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    console.print(f"[bold]{summary['name']}[/bold]  {summary['path']}")
-    console.print(f"entities {summary['entities']:,}   relations {summary['relations']:,}   "
-                  f"triples {summary['triples']:,}   aliases {summary['aliases']:,}   "
-                  f"store quads {summary['store_quads']:,}")
-    table = Table("source", "kind", "entities", "relations", "triples", "aliases", "literals")
-    for s in summary["sources"]:
-        table.add_row(s["spec"], s["kind"], *(f"{s.get(k, 0):,}" for k in
-                                              ("entities", "relations", "triples", "aliases", "literals")))
-    console.print(table)
+        print_graph_summary(summary)
 
 
 @app.command()
 def info(graph: GraphDir, as_json: JsonFlag = False) -> None:
     """Counts per graph and per source."""
+    from kgnlu.kg.summary import graph_summary, print_graph_summary
+
     kg = _load(graph)
     if as_json:
-        _print_json(_summary(kg))
+        _print_json(graph_summary(kg))
     else:
-        _print_summary(_summary(kg))
+        print_graph_summary(graph_summary(kg))
 
 
 @app.command()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -62,62 +61,26 @@ def train_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Train embeddings on GRAPH's training split; save them to GRAPH/embeddings/NAME."""
-    import torch.distributed as dist
-
-    from kgnlu.kg import KnowledgeGraph
-    from kgnlu.kge import KGEData, evaluate, train
-    from kgnlu.kge.storage import save_embeddings
+    from kgnlu.kge.job import run_kge_training
 
     flags = {"model.name": model, "model.dim": dim, "epochs": epochs, "batch_size": batch_size, "lr": lr,
              "sampling.num_negatives": negatives, "loss.name": loss, "loss.margin": margin, "mode": mode,
              "sampling.weighting": "self_adversarial" if adversarial else None, "eval_every": eval_every,
              "patience": patience, "seed": seed, "device": device, "checkpoint_every": checkpoint_every}
-    cfg = build_train_config(config, overrides or [], flags)
-    kg = KnowledgeGraph.load(graph)
-    data = KGEData.from_graph(kg)
-    name = name or cfg.model.name
-    ckpt = checkpoint_dir or Path(kg.path) / "embeddings" / f".{name}.ckpt"
-    entities = None
-    if text_init:
-        from kgnlu.kge.text_init import text_entities
-
-        width = 2 * cfg.model.dim if name_is_complex(cfg.model.name) else cfg.model.dim
-        entities = text_entities(kg, width, device=cfg.resolved_device())
-    start = time.perf_counter()
-    result = train(data, cfg, out_dir=ckpt, resume=resume, entities=entities)
-    if dist.is_initialized() and dist.get_rank() != 0:
-        dist.barrier()
+    run = run_kge_training(build_train_config(config, overrides or [], flags), graph=graph, name=name,
+                           checkpoint_dir=checkpoint_dir, resume=resume, text_init=text_init)
+    if run.path is None:  # not rank 0 under torchrun
         return
-    test = evaluate(result.model, data, "test", batch_size=cfg.eval_batch_size) if len(data.test) else None
-    from kgnlu.config import to_dict
-
-    info = {"graph": kg.name, "train": to_dict(cfg), "text_init": text_init, "world_size": result.world_size,
-            "best_epoch": result.best_epoch, "best_valid_mrr": result.best_valid_mrr,
-            "train_seconds": result.train_seconds, "triples_per_second": result.triples_per_second,
-            "epochs_run": result.epochs, "final_loss": result.history[-1]["loss"] if result.history else None,
-            "test": test.to_dict() if test else None}
-    path = save_embeddings(result.model, kg.path, name, info)
-    if dist.is_initialized():
-        dist.barrier()
-    summary = {"path": str(path), "seconds": round(time.perf_counter() - start, 3),
-               **{k: info[k] for k in ("epochs_run", "final_loss", "triples_per_second", "best_valid_mrr",
-                                       "world_size")},
-               "test": {k: v for k, v in (test.to_dict() if test else {}).items() if k != "side"}}
+    summary, test = run.summary, run.test
     if as_json:
         _print_json(summary)
     else:
-        typer.echo(f"saved {path}")
+        typer.echo(f"saved {run.path}")
         typer.echo(f"  epochs {summary['epochs_run']}  loss {summary['final_loss']:.4f}  "
                    f"{summary['triples_per_second']:,.0f} triples/s")
         if test:
             typer.echo(f"  test MRR {test.mrr:.4f}  Hits@1 {test.hits[1]:.4f}  Hits@3 {test.hits[3]:.4f}  "
                        f"Hits@10 {test.hits[10]:.4f}")
-
-
-def name_is_complex(model: str) -> bool:
-    from kgnlu.kge.models import MODELS
-
-    return MODELS.get(model).complex_valued
 
 
 @app.command("eval")
@@ -129,21 +92,33 @@ def eval_cmd(
     batch_size: Annotated[int, typer.Option("--batch-size")] = 256,
     as_json: JsonFlag = False,
 ) -> None:
-    """Filtered MRR and Hits@1/3/10 (both sides, realistic ranks) of stored embeddings."""
-    from kgnlu.kg import KnowledgeGraph
-    from kgnlu.kge import KGEData, evaluate
-    from kgnlu.kge.storage import load_embeddings
+    """Filtered MRR and Hits@1/3/10 (both sides, realistic ranks) of stored embeddings.
 
-    kg = KnowledgeGraph.load(graph)
-    stored = load_embeddings(kg.path, name)
-    result = evaluate(stored.to_model(), KGEData.from_graph(kg), split, batch_size=batch_size,
-                      filtered=not unfiltered)
+    The same evaluator as ``kgnlu eval kge`` (:func:`kgnlu.eval.kge.evaluate_embeddings`), for one embedding."""
+    from kgnlu.errors import CheckpointError
+    from kgnlu.eval.kge import evaluate_embeddings
+    from kgnlu.kge.storage import list_embeddings
+
+    if name is None:  # the only embeddings there
+        names = list_embeddings(graph)
+        if len(names) != 1:
+            raise CheckpointError(f"{graph} has {len(names)} embeddings ({', '.join(names) or 'none'}); "
+                                  "name one with --name (train some with `kgnlu kge train`)")
+        name = names[0]
+    (row,) = evaluate_embeddings(graph, [name], split, filtered=not unfiltered, batch_size=batch_size,
+                                 verify=True)["embeddings"]
     if as_json:
-        _print_json({"embeddings": str(stored.path), "split": split, **result.to_dict()})
+        _print_json(kge_eval_json(row, split))
     else:
-        typer.echo(f"{stored.path} on {split} ({result.num_ranks:,} ranks, {result.seconds:.3f} s)")
-        typer.echo(f"  MRR {result.mrr:.4f}  Hits@1 {result.hits[1]:.4f}  Hits@3 {result.hits[3]:.4f}  "
-                   f"Hits@10 {result.hits[10]:.4f}  MR {result.mean_rank:.1f}")
+        typer.echo(f"{row['path']} on {split} ({row['num_ranks']:,} ranks, {row['seconds']:.3f} s)")
+        typer.echo(f"  MRR {row['mrr']:.4f}  Hits@1 {row['hits@1']:.4f}  Hits@3 {row['hits@3']:.4f}  "
+                   f"Hits@10 {row['hits@10']:.4f}  MR {row['mean_rank']:.1f}")
+
+
+def kge_eval_json(row: dict, split: str) -> dict:
+    """``kgnlu kge eval --json``: one row of ``kgnlu eval kge``'s report, in this command's shape."""
+    keys = ("mrr", "hits@1", "hits@3", "hits@10", "mean_rank", "num_ranks", "seconds", "side")
+    return {"embeddings": row["path"], "split": split, **{k: row[k] for k in keys}}
 
 
 @app.command("similar")

@@ -19,7 +19,7 @@ def pretrain(
 ) -> None:
     """Train the tokenizer (if the config asks), pretrain with the config's objectives, save the encoder
     into OUT_DIR/encoder. Rerunning with the same out_dir resumes from its last checkpoint."""
-    from kgnlu.encoders.pretraining import PretrainConfig, run_pretraining
+    from kgnlu.pretrain import PretrainConfig, run_pretraining
     from kgnlu.training import distributed as dist
 
     summary = run_pretraining(PretrainConfig.load(config, overrides or [], max_steps))

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from kgnlu.errors import ConfigError, QAError
+from kgnlu.errors import ConfigError
 
 
 class _AskByDefault(TyperGroup):
@@ -124,27 +124,10 @@ def ask(
 
 
 def open_qa(graph: Path, model: Path | None, zero_shot: bool = False):
-    """The KGQA for ``graph``: ``model`` when given; else the default model when it was trained on
-    this very graph; else zero-shot (``KGQA.from_graph``), said on stderr."""
-    from kgnlu.kg import KnowledgeGraph
-    from kgnlu.qa import KGQA
-    from kgnlu.qa.default import default_model_dir
-    from kgnlu.qa.storage import CONFIG_FILE, graph_checksum, read_meta
+    """:func:`kgnlu.qa.default.open_qa` (the library function; kept here for callers of the command module)."""
+    from kgnlu.qa.default import open_qa as _open_qa
 
-    kg = KnowledgeGraph.load(graph, verify=False)
-    if model is not None:
-        return KGQA.load(model, graph=kg)
-    default = default_model_dir()
-    why = "no trained model for this graph"
-    if not zero_shot and (default / CONFIG_FILE).is_file():
-        try:
-            if read_meta(default)["graph"]["checksum"] == graph_checksum(kg):
-                return KGQA.load(default, graph=kg)
-        except (KeyError, TypeError, QAError) as err:  # an unreadable default model: say so, answer anyway
-            why = f"the default model at {default} could not be read ({err})"
-    print(f"qa: answering zero-shot on {kg.name} ({why}; `kgnlu data make-qa` and "
-          "`kgnlu qa train` make one)", file=sys.stderr)
-    return KGQA.from_graph(kg, report=lambda s: print(s, file=sys.stderr))
+    return _open_qa(graph, model, zero_shot)
 
 
 def _answer(qa, batch: list[dict], k: int, as_json: bool) -> None:
@@ -239,31 +222,24 @@ def evaluate(
     threads: Annotated[int, typer.Option(min=1, help="torch threads.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
 ) -> None:
-    """hits@1 / hits@5 / MRR per split and per hop, and p50/p95 latency of one question."""
+    """hits@1 / hits@5 / MRR per split and per hop, and p50/p95 latency of one question.
+
+    An alias of ``kgnlu eval qa --data DIR --model DIR --graph GRAPH`` (the same evaluator and JSON report;
+    nothing written to disk)."""
     import torch
 
-    from kgnlu.qa import KGQA
-    from kgnlu.qa.dataset import read_split, sample_evenly
-    from kgnlu.qa.default import default_model_dir
-    from kgnlu.qa.evaluate import evaluate_split, latency
+    from kgnlu.eval.task_runs import eval_tasks
 
     torch.set_num_threads(threads)
-    qa = KGQA.load(model or default_model_dir(), graph=graph)
-    report: dict = {"model": str(model or default_model_dir()), "splits": {}}
-    for name in split or ["test", "paraphrase_dev"]:
-        examples = read_split(data / f"{name}.jsonl")
-        if limit:
-            examples = sample_evenly(examples, limit)
-        report["splits"][name] = evaluate_split(qa, examples)
-        if not as_json:
-            m = report["splits"][name]
-            hops = ", ".join(f"{h}-hop {v['hits@1']:.3f}" for h, v in m["by_hops"].items())
-            print(f"{name}: hits@1 {m['hits@1']:.3f} ({hops}), hits@5 {m['hits@5']:.3f}, MRR {m['mrr']:.3f}, "
-                  f"{m['questions']} questions")
-        if latency_samples and "latency" not in report:
-            report["latency"] = latency(qa, [ex.question for ex in examples], latency_samples)
-            if not as_json:
-                lat = report["latency"]
-                print(f"latency: p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms ({lat['questions']} questions)")
+    report = eval_tasks().get("qa").run(data=data, model=model, graph=graph, splits=split, limit=limit or 0,
+                                        latency_samples=latency_samples, out=None).report
     if as_json:
         print(json.dumps(report))
+        return
+    for name, m in report["splits"].items():
+        hops = ", ".join(f"{h}-hop {v['hits@1']:.3f}" for h, v in m["by_hops"].items())
+        print(f"{name}: hits@1 {m['hits@1']:.3f} ({hops}), hits@5 {m['hits@5']:.3f}, MRR {m['mrr']:.3f}, "
+              f"{m['questions']} questions")
+    lat = report.get("latency_ms", {})
+    if "p50" in lat:
+        print(f"latency: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms ({lat['questions']} questions)")

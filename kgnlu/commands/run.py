@@ -20,10 +20,10 @@ def run(
     Everything lands under $KGNLU_HOME (the graphs, the QA data and model, the evidence PNGs) and is
     reused on the next run.
     """
-    from kgnlu.commands.graph import _print_summary, _summary
     from kgnlu.kg import KnowledgeGraph
     from kgnlu.kg.build import DEFAULT_SOURCES, build_graph, default_graph_path
     from kgnlu.kg.storage import graph_exists
+    from kgnlu.kg.summary import graph_summary, print_graph_summary
 
     if qa:
         _own_graph_tour()
@@ -32,7 +32,7 @@ def run(
         print(f"building the default graph from {', '.join(DEFAULT_SOURCES)} into {path} ...")
         build_graph(list(DEFAULT_SOURCES), path, force=True, name="default")
     kg = KnowledgeGraph.load(path)
-    _print_summary(_summary(kg))
+    print_graph_summary(graph_summary(kg))
     e = kg.lookup(entity)
     print(f"\n{kg.entity_id(e)}  {kg.entity_label(e)}  [{kg.entity_kind(e)}]: {kg.entity_text(e)[:160]}")
     shown: dict[int, int] = {}
@@ -72,8 +72,8 @@ EXAMPLE_QUESTIONS = ("Where was Nikola Tesla born?", "Who invented the telephone
 def _own_graph_tour() -> None:
     """Build the example graph (a Turtle file of inventors, their inventions, employers and
     birthplaces) and answer two questions on it zero-shot: no template, no training."""
+    from kgnlu.integrity import source_checksum
     from kgnlu.kg.build import build_graph, kgnlu_home
-    from kgnlu.kg.sources.base import file_sha256
     from kgnlu.kg.storage import graph_exists, read_manifest
     from kgnlu.qa.api import KGQA
 
@@ -81,7 +81,7 @@ def _own_graph_tour() -> None:
         print(f"(the example graph {EXAMPLE_GRAPH} is not here: run from a source checkout for the tour)")
         return
     out = kgnlu_home() / "graphs" / "inventors"
-    fresh = graph_exists(out) and file_sha256(EXAMPLE_GRAPH) in {s.get("checksum") for s in read_manifest(out)["sources"]}
+    fresh = graph_exists(out) and source_checksum(EXAMPLE_GRAPH) in {s.get("checksum") for s in read_manifest(out)["sources"]}
     print(f"bring your own graph: {EXAMPLE_GRAPH.name} → {out}")
     if not fresh:
         build_graph([str(EXAMPLE_GRAPH)], out, force=True, name="inventors")

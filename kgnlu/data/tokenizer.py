@@ -165,7 +165,7 @@ class Tokenizer:
 # ---------------------------------------------------------------------- packaged and trained
 def load_minilm_tokenizer() -> Tokenizer:
     """The packaged all-MiniLM-L6-v2 uncased WordPiece (30,522 tokens), after verifying vocab.txt."""
-    from kgnlu.encoders.pretrained import minilm_path
+    from kgnlu.data.minilm import minilm_path
 
     return Tokenizer(Backend.from_file(str(minilm_path() / "tokenizer.json")), "wordpiece", BERT_SPECIAL)
 

@@ -12,7 +12,7 @@ Three jobs share the file format (``method``):
   learned projections, attention MSE, over a layer map), then, when ``task`` is set,
   task-specific distillation on the WordNet supersense task (prediction-layer soft CE).
 
-Data and trainer sections are the pretraining ones (:class:`~kgnlu.encoders.pretraining.DataSpec`,
+Data and trainer sections are the pretraining ones (:class:`~kgnlu.pretrain.config.DataSpec`,
 :class:`~kgnlu.train.TrainerConfig`), so corpora, masking and schedules read the same everywhere.
 """
 
@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kgnlu.config import load_run_config
-from kgnlu.encoders.pretraining import DataSpec
 from kgnlu.errors import ConfigError
+from kgnlu.pretrain.config import DataSpec
 from kgnlu.train import TrainerConfig
 
 METHODS = ("mlm_head", "distilbert", "tinybert")

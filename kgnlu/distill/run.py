@@ -31,7 +31,8 @@ from kgnlu.distill.student import build_student, save_student
 from kgnlu.distill.teacher import load_teacher, load_tokenizer
 from kgnlu.distill.tinybert import TinyBertDistiller
 from kgnlu.encoders.objectives.model import PretrainingModel
-from kgnlu.encoders.pretraining import LimitedCorpus
+from kgnlu.io import atomic_write
+from kgnlu.pretrain.config import LimitedCorpus
 from kgnlu.train import Trainer
 from kgnlu.training import distributed as dist
 
@@ -43,8 +44,8 @@ def build_loader(config: DistillConfig, tokenizer) -> DataLoader:
     if config.linked.corpus:
         from kgnlu.config import from_dict
         from kgnlu.fusion.data import FusionCollator, FusionDataConfig, LinkedDataset
-        from kgnlu.fusion.pretrain import entity_rows
         from kgnlu.kg import KnowledgeGraph
+        from kgnlu.pretrain.fused import entity_rows
 
         linked = from_dict(FusionDataConfig, config.linked.data, "linked.data")
         graph = KnowledgeGraph.load(Path(config.linked.graph).expanduser(), verify=False)
@@ -141,5 +142,6 @@ def run_distillation(config: DistillConfig) -> dict[str, Any]:
 
             summary["task"] = run_task_distillation(teacher, student, tokenizer, config.task, run_dir / "task")
     summary["total_seconds"] = round(time.perf_counter() - start, 3)
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    with atomic_write(run_dir / "summary.json") as f:
+        f.write(json.dumps(summary, indent=2) + "\n")
     return summary

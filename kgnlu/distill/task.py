@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader
 from kgnlu.config import from_dict
 from kgnlu.distill.config import TaskSpec
 from kgnlu.distill.tinybert import PredictionDistiller
+from kgnlu.io import atomic_write
 from kgnlu.progress import note
 from kgnlu.train import Trainer, TrainerConfig
 
@@ -96,5 +97,6 @@ def run_task_distillation(teacher: nn.Module, student: nn.Module, tokenizer: Any
               "teacher": teacher_scores, "student": student_scores,
               "retained_accuracy": student_scores["accuracy"] / max(teacher_scores["accuracy"], 1e-9)}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "task_summary.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    with atomic_write(out / "task_summary.json") as f:
+        f.write(json.dumps(result, indent=2) + "\n")
     return result

@@ -17,7 +17,7 @@ from kgnlu.encoders.config import EncoderConfig
 from kgnlu.encoders.hf import HF_FAMILIES, check_export, export_family
 from kgnlu.errors import CheckpointError, ConfigError, UnknownNameError
 from kgnlu.integrity import write_checksums
-from kgnlu.io import atomic_directory, load_tensors
+from kgnlu.io import atomic_directory, load_tensors, read_json
 
 NATIVE_CONFIG = "kgnlu_encoder.json"
 NATIVE_FORMAT = "kgnlu-encoder"
@@ -26,13 +26,6 @@ WEIGHTS = "model.safetensors"
 WEIGHTS_INDEX = "model.safetensors.index.json"
 #: config fields a caller may change at load time: they alter speed or training noise, not the function
 LOAD_OVERRIDES = frozenset({"attention_backend", "padding_free", "hidden_dropout", "attention_dropout"})
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"cannot read {path}: {err}") from None
 
 
 def read_tensors(folder: Path) -> dict[str, torch.Tensor]:

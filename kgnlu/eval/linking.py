@@ -27,21 +27,16 @@ import numpy as np
 
 from kgnlu.errors import ConfigError, DataMissingError
 from kgnlu.kg.builder import alias_key
+from kgnlu.kg.linker.sense_split import HELDOUT_PERCENT, split_of
+from kgnlu.kg.linker.sense_split import find_lemma as _find_lemma
 
 SPLITS = ("dev", "test")
-HELDOUT_PERCENT = 10
 GEO_TEMPLATES = (
     "{city}, a city in {region}, has a new mayor.",
     "We drove to {city} in {region} last summer.",
     "The council of {city}, {region}, approved the budget on Monday.",
     "She was born in {city} ({region}) and moved away at eighteen.",
 )
-
-
-def split_of(key: str) -> str:
-    """"test" for the held-out ~10% (by sha256 of ``key``), else "dev"."""
-    h = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
-    return "test" if h % 100 < HELDOUT_PERCENT else "dev"
 
 
 def _sample(items: list, limit: int | None, key: Callable) -> list:
@@ -79,23 +74,6 @@ def wordnet_examples(directory, nlp, morphology) -> list[SenseExample]:
             if span is not None:
                 out.append(SenseExample(ex, span[0], span[1], s.id, split_of(s.id)))
     return out
-
-
-def _find_lemma(doc, lemmas: Sequence[str], pos: str, morphology) -> tuple[int, int] | None:
-    words = [t for t in doc if not t.is_space]
-    norms = [alias_key(t.text) for t in words]
-    for lemma in lemmas:
-        n = lemma.count(" ") + 1
-        for i in range(len(words) - n + 1):
-            joined = " ".join(norms[i:i + n])
-            head, last = " ".join(norms[i:i + n - 1]), norms[i + n - 1]
-            forms = {joined} | {((head + " ") if head else "") + v.key
-                                for v in morphology.variants(last) if v.pos == pos}
-            forms |= {v.key for v in morphology.variants(joined) if v.pos == pos}
-            if lemma in forms:
-                first, end = words[i], words[i + n - 1]
-                return first.idx, end.idx + len(end.text)
-    return None
 
 
 def definition_texts(kg) -> list[str]:

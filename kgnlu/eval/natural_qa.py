@@ -155,8 +155,8 @@ def set_path(name: str) -> Path:
 def graph_for(name: str, home: Path | None = None) -> Path:
     """The graph a shipped set is about: the default graph (built by `make run`), or the set's
     Turtle file built into ``$KGNLU_HOME/graphs/NAME`` (rebuilt when the file changed)."""
+    from kgnlu.integrity import source_checksum as file_sha256  # "sha256:HEX", as manifests record
     from kgnlu.kg.build import build_graph, default_graph_path, kgnlu_home
-    from kgnlu.kg.sources.base import file_sha256
     from kgnlu.kg.storage import graph_exists, read_manifest
 
     set_path(name)

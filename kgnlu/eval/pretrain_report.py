@@ -31,7 +31,7 @@ from kgnlu.eval.compute import flops_per_token
 from kgnlu.eval.sentence_pairs import PAIR_HEADS, load_pretraining_run, pair_accuracy
 from kgnlu.eval.supersense import (
     FinetuneConfig,
-    ProbeConfig,
+    SupersenseProbeConfig,
     SupersenseSplits,
     encode_mean,
     finetune_supersense,
@@ -87,11 +87,11 @@ def _encoder(run_dir: Path, random_init: bool, seed: int = 0) -> Encoder:
     return encoder
 
 
-def supersense_for(run_dir: Path, splits: SupersenseSplits, recipe: FinetuneConfig | ProbeConfig,
+def supersense_for(run_dir: Path, splits: SupersenseSplits, recipe: FinetuneConfig | SupersenseProbeConfig,
                    random_init: bool = False) -> dict[str, Any]:
     tokenizer = Tokenizer.load(run_dir / "tokenizer")
     encoder = _encoder(run_dir, random_init)
-    if isinstance(recipe, ProbeConfig):
+    if isinstance(recipe, SupersenseProbeConfig):
         return probe_supersense(encoder, tokenizer, splits, recipe)
     return finetune_supersense(encoder, tokenizer, splits, recipe)
 
@@ -162,7 +162,7 @@ def unigram_baselines(split_dir: Path, tokenizer_dir: Path) -> dict[str, float]:
 
 # ---------------------------------------------------------------------- the report
 def evaluate_runs(names: Sequence[str], runs_root: Path, data_root: Path, splits: SupersenseSplits,
-                  recipe: FinetuneConfig, probe: ProbeConfig, quick: bool,
+                  recipe: FinetuneConfig, probe: SupersenseProbeConfig, quick: bool,
                   compute: Sequence[str] = EVALUATIONS) -> dict[str, dict[str, Any]]:
     """Records of the finished runs in ``names``: evaluations of the kinds in ``compute`` are run
     (or read from the cache); other kinds are included only where already cached."""
@@ -259,7 +259,7 @@ def summarise(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def write_report(runs: Sequence[Any], budget: Any, data: dict[str, Any], data_root: Path, runs_root: Path,
-                 out: Path, quick: bool, splits: SupersenseSplits, recipe: FinetuneConfig, probe: ProbeConfig,
+                 out: Path, quick: bool, splits: SupersenseSplits, recipe: FinetuneConfig, probe: SupersenseProbeConfig,
                  compute: Sequence[str] = EVALUATIONS) -> dict[str, Any]:
     """Evaluate every planned run that finished; write ``out/summary.json`` and the PNGs."""
     from kgnlu.eval import pretrain_plots as plots

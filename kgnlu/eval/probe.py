@@ -6,7 +6,7 @@
     report["splits"]["heldout"]["all"]["macro"]      # {"p@1", "p@10", "mrr", "n"}
 
 Scoring (multi-token answers): every fact is asked through each template of its relation
-(:data:`kgnlu.eval.probe_data.RELATIONS`) with the answer slot replaced by L ``[MASK]`` tokens,
+(:data:`kgnlu.data.probe_data.RELATIONS`) with the answer slot replaced by L ``[MASK]`` tokens,
 for every answer length L (in wordpieces) among the relation's candidates. A candidate of length
 L scores the mean over its L positions of log p(piece_i | the sentence with L masks) — the
 independent per-position predictions of one forward pass (Petroni et al. 2019 probe single
@@ -24,7 +24,7 @@ linked entities (:mod:`kgnlu.fusion.slots`), chosen without the answer.
 
 Reported per split (``heldout``: facts never stated in the pretraining text; ``seen``) and per
 subset (``all``; ``uhn``: facts not guessable from the subject's surface form,
-:func:`kgnlu.eval.probe_data.guessable`; ``single`` / ``multi``-token answers): per relation, the
+:func:`kgnlu.data.probe_data.guessable`; ``single`` / ``multi``-token answers): per relation, the
 micro average over facts and the macro average over relations (LAMA's mean P@1).
 """
 
@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from kgnlu.data.probe_data import ProbeFact, guessable, relation_by_name
 from kgnlu.errors import ConfigError
-from kgnlu.eval.probe_data import ProbeFact, guessable, relation_by_name
 
 if TYPE_CHECKING:
     from kgnlu.fusion.alignment import EntityInputs
@@ -264,7 +264,7 @@ def probe_runs(runs: Sequence[str], facts: Sequence[ProbeFact], config: ProbeCon
     from pathlib import Path
 
     from kgnlu.config import to_dict
-    from kgnlu.fusion.pretrain import entity_rows, load_pretraining_model
+    from kgnlu.pretrain.fused import entity_rows, load_pretraining_model
     from kgnlu.progress import progress_bar
 
     models: dict[str, dict] = {}
@@ -287,7 +287,7 @@ def probe_runs(runs: Sequence[str], facts: Sequence[ProbeFact], config: ProbeCon
 
                     linker = EntityLinker.from_graph(graph, mode=linker_mode)
                 scorer_linker, rows = linker, entity_rows(graph)
-                from kgnlu.fusion.pretrain import slot_helpers
+                from kgnlu.pretrain.fused import slot_helpers
 
                 neighbourhood, label_pieces = slot_helpers(graph, tokenizer, spec.data)
             data = spec.data if spec is not None else None

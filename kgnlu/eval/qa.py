@@ -1,96 +1,24 @@
-"""KGQA metrics: hits@1, hits@5 and MRR over ranked answers, overall, per hop and per relation path.
+"""KGQA evaluation: the reports (markdown, plots) and running a trained model over a split.
+
+The metrics themselves (hits@1, hits@5, MRR; overall, per hop and per relation path; what counts
+as a hit) are defined and documented in :mod:`kgnlu.qa.metrics` and re-exported here:
 
     report = qa_metrics(predictions, gold)     # gold: question records of a make-qa split
-    report["hits@1"], report["by_hops"]["2"]["mrr"], report["by_path"]["gnrel:capital"]["hits@5"]
-
-``predictions`` maps each question to its ranked answers (best first): a dict id → list, or a
-list of ``{"id" | "question", "answers": [...]}`` objects — the ``kgnlu qa --json`` output — whose
-answers are entity ids or ``{"entity": ...}`` objects. A gold question without a prediction
-counts as wrong (rank ∞). hits@k = share of questions with a gold answer among the top k; MRR =
-mean of 1 / rank of the first gold answer (0 when none is ranked). Filtering is not needed: every
-gold answer counts as correct, as in MetaQA.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from kgnlu.errors import QAError
+# The one latency rule (timing and percentiles) lives beside the QA model it times.
+from kgnlu.qa.evaluate import latency, percentiles
 
-KS = (1, 5)
+# The metrics live in the qa layer (QA training scores itself with them); re-exported here.
+from kgnlu.qa.metrics import KS, path_key, qa_metrics, rank_of_first_hit, ranked_answers
 
-
-def _entity(answer) -> str:
-    if isinstance(answer, str):
-        return answer
-    if isinstance(answer, Mapping) and isinstance(answer.get("entity"), str):
-        return answer["entity"]
-    if hasattr(answer, "entity"):
-        return str(answer.entity)
-    raise QAError(f"an answer must be an entity id or an object with an 'entity' field, got {answer!r}")
-
-
-def ranked_answers(predictions, gold: Sequence[Mapping]) -> list[list[str] | None]:
-    """Each gold question's ranked entity ids (None when nothing was predicted for it), matched by
-    id, else by question text."""
-    by_id: dict[str, list[str]] = {}
-    by_text: dict[str, list[str]] = {}
-    items: Iterable = predictions.items() if isinstance(predictions, Mapping) else predictions
-    for item in items:
-        if isinstance(item, tuple):
-            key, answers = item
-            by_id[str(key)] = [_entity(a) for a in answers]
-            continue
-        if not isinstance(item, Mapping) or "answers" not in item:
-            raise QAError(f'a prediction must be an object with "answers" (and "id" or "question"), got {item!r}')
-        answers = [_entity(a) for a in item["answers"]]
-        if item.get("id") is not None:
-            by_id[str(item["id"])] = answers
-        if item.get("question") is not None:
-            by_text[item["question"]] = answers
-    return [by_id.get(str(q.get("id")), by_text.get(q["question"])) for q in gold]
-
-
-def rank_of_first_hit(ranked: Sequence[str] | None, answers: Iterable[str]) -> int | None:
-    """1-based rank of the first gold answer in ``ranked``; None when none is there."""
-    gold = set(answers)
-    for i, entity in enumerate(ranked or (), start=1):
-        if entity in gold:
-            return i
-    return None
-
-
-def _summary(ranks: list[int | None]) -> dict:
-    n = len(ranks)
-    out = {"questions": n}
-    for k in KS:
-        out[f"hits@{k}"] = sum(r is not None and r <= k for r in ranks) / n if n else 0.0
-    out["mrr"] = sum(1.0 / r for r in ranks if r is not None) / n if n else 0.0
-    return out
-
-
-def path_key(question: Mapping) -> str:
-    """A question's relation path as text: ``gnrel:country/gnrel:capital``."""
-    return "/".join(question["relations"])
-
-
-def qa_metrics(predictions, gold: Sequence[Mapping]) -> dict:
-    """``{"hits@1", "hits@5", "mrr", "questions", "predicted", "by_hops": {"1": {...}},
-    "by_path": {"wnrel:hypernym": {...}}}`` over the ``gold`` questions."""
-    if not gold:
-        raise QAError("qa_metrics needs at least one gold question")
-    ranked = ranked_answers(predictions, gold)
-    ranks = [rank_of_first_hit(r, q["answers"]) for r, q in zip(ranked, gold, strict=True)]
-    hops: dict[str, list[int | None]] = defaultdict(list)
-    paths: dict[str, list[int | None]] = defaultdict(list)
-    for q, rank in zip(gold, ranks, strict=True):
-        hops[str(q["hops"])].append(rank)
-        paths[path_key(q)].append(rank)
-    return {**_summary(ranks), "predicted": sum(r is not None for r in ranked),
-            "by_hops": {h: _summary(hops[h]) for h in sorted(hops)},
-            "by_path": {p: _summary(paths[p]) for p in sorted(paths)}}
+__all__ = ["KS", "markdown_report", "path_key", "plot_by_hops", "qa_metrics", "rank_of_first_hit",
+           "ranked_answers", "latency", "percentiles", "load_kgqa", "answer_questions", "evaluate_kgqa"]
 
 
 # ---------------------------------------------------------------------- reports
@@ -138,19 +66,37 @@ def plot_by_hops(results: Mapping[str, Mapping], path: str | Path, title: str = 
     return Path(path)
 
 
-def run_kgqa(model_dir: str | Path, questions: Sequence[Mapping], graph: str | Path | None = None,
-             k: int = 10) -> tuple[list[dict], list[float]]:
-    """Answer ``questions`` with a trained KGQA model (``kgnlu qa train``): the predictions, one
-    ``{"id", "question", "answers": [entity ids]}`` each, and each question's latency in seconds."""
-    import time
-
+def load_kgqa(model_dir: str | Path, graph=None):
+    """A trained KGQA model (``kgnlu qa train``) on ``graph`` (default: the graph it was trained on)."""
     from kgnlu.qa import KGQA
 
-    qa = KGQA.load(model_dir, graph=graph)
-    predictions, latencies = [], []
-    for q in questions:
+    return KGQA.load(model_dir, graph=graph)
+
+
+def answer_questions(qa, questions: Sequence[Mapping], k: int = 10, batch_size: int = 64) -> list[dict]:
+    """``{"id", "question", "answers": [entity ids]}`` for each question, answered in batches."""
+    predictions = []
+    for lo in range(0, len(questions), batch_size):
+        chunk = questions[lo:lo + batch_size]
+        for q, res in zip(chunk, qa.answer_batch([q["question"] for q in chunk], k), strict=True):
+            predictions.append({"id": q.get("id"), "question": q["question"], "answers": [a.entity for a in res]})
+    return predictions
+
+
+def evaluate_kgqa(qa, golds: Mapping[str, Sequence[Mapping]], k: int = 10, batch_size: int = 64,
+                  latency_samples: int = 200) -> tuple[dict, list[dict]]:
+    """The one KGQA evaluator (``kgnlu eval qa --model`` and its alias ``kgnlu qa eval``): each split's
+    :func:`qa_metrics` (plus seconds) of the top-``k`` answers, and the latency of single questions
+    (:func:`latency` over ``latency_samples`` of them; 0 skips it). Returns the report and the predictions."""
+    import time
+
+    report: dict = {"splits": {}}
+    predictions: list[dict] = []
+    for name, questions in golds.items():
         start = time.perf_counter()
-        answers = qa.answer(q["question"], k=k)
-        latencies.append(time.perf_counter() - start)
-        predictions.append({"id": q.get("id"), "question": q["question"], "answers": [a.entity for a in answers]})
-    return predictions, latencies
+        answered = answer_questions(qa, questions, k, batch_size)
+        report["splits"][name] = {**qa_metrics(answered, questions), "seconds": round(time.perf_counter() - start, 2)}
+        predictions += answered
+    if latency_samples:
+        report["latency_ms"] = latency(qa, [q["question"] for qs in golds.values() for q in qs], latency_samples)
+    return report, predictions

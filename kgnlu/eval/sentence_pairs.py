@@ -27,8 +27,8 @@ from kgnlu.data.instances import InstanceConfig, PretrainingCollator, Pretrainin
 from kgnlu.data.tokenizer import Tokenizer
 from kgnlu.encoders.encoder import Encoder
 from kgnlu.encoders.objectives.model import ENCODER_INPUTS, PretrainingModel
-from kgnlu.encoders.pretraining import PretrainConfig, build_encoder_config
 from kgnlu.errors import CheckpointError, ConfigError
+from kgnlu.pretrain.config import PretrainConfig, build_encoder_config
 from kgnlu.training import checkpoint as ckpt
 
 PAIR_HEADS = ("nsp", "sop")

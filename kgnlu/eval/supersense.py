@@ -8,7 +8,7 @@ fine-tuned here with one fixed recipe, so the score compares the pretraining, no
     splits = supersense_splits(seed=0)                       # split by synset, deterministic
     report = finetune_supersense(encoder, tokenizer, splits, FinetuneConfig())
     report["accuracy"], report["macro_f1"]
-    probe = probe_supersense(encoder, tokenizer, splits, ProbeConfig())   # frozen encoder, linear probe
+    probe = probe_supersense(encoder, tokenizer, splits, SupersenseProbeConfig())   # frozen encoder, linear probe
 
 Choices, and why:
 
@@ -236,7 +236,7 @@ def finetune_supersense(encoder: nn.Module, tokenizer: Any, splits: SupersenseSp
 
 
 @dataclass
-class ProbeConfig:
+class SupersenseProbeConfig:
     """The frozen-probe recipe: mean-pooled features of the frozen encoder → logistic regression."""
 
     train_examples: int | None = 4000  # as FinetuneConfig: first N of the shuffled train split
@@ -250,12 +250,12 @@ class ProbeConfig:
         for name in ("train_examples", "test_examples"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
-                raise ConfigError(f"ProbeConfig.{name} must be a positive integer or None, got {value!r}")
+                raise ConfigError(f"SupersenseProbeConfig.{name} must be a positive integer or None, got {value!r}")
         for name in ("max_length", "max_iterations", "batch_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ConfigError(f"ProbeConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
+                raise ConfigError(f"SupersenseProbeConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.l2 < 0:
-            raise ConfigError(f"ProbeConfig.l2 must be >= 0, got {self.l2}")
+            raise ConfigError(f"SupersenseProbeConfig.l2 must be >= 0, got {self.l2}")
 
 
 @torch.no_grad()
@@ -278,9 +278,9 @@ def encode_mean(encoder: nn.Module, tokenizer: Any, examples: Sequence[Supersens
 
 
 def probe_supersense(encoder: nn.Module, tokenizer: Any, splits: SupersenseSplits,
-                     config: ProbeConfig | None = None) -> dict[str, Any]:
+                     config: SupersenseProbeConfig | None = None) -> dict[str, Any]:
     """Frozen-encoder linear probe: features of train and test, logistic regression, test accuracy."""
-    config = config or ProbeConfig()
+    config = config or SupersenseProbeConfig()
     train = splits.train[:config.train_examples]
     test = splits.test[:config.test_examples]
     if not train or not test:

@@ -1,4 +1,4 @@
-"""Knowledge fusion (DESIGN.md §5): entity alignment, injection layers, the KG-fused encoder, and
+"""Knowledge fusion (docs/architecture.md, "fusion"): entity alignment, injection layers, the KG-fused encoder, and
 the KG pretraining objectives (``dea``, ``ke``, ``el``, registered into the encoders' ``OBJECTIVES``)."""
 
 from kgnlu.fusion import objectives  # noqa: F401, E402  registers dea, ke, el

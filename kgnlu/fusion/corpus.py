@@ -13,7 +13,7 @@ Text sources:
   continent, neighbours, US state; population from the place's description) with templates varied
   by a hash of the fact, e.g. "Lyon is a city in France. About 520,774 people live in Lyon."
 
-Held-out facts (see :mod:`kgnlu.eval.probe_data`): every sentence that names both the subject
+Held-out facts (see :mod:`kgnlu.data.probe_data`): every sentence that names both the subject
 and the answer of a held-out probe fact (word-boundary, case-insensitive) is dropped before
 linking — from the GeoNames descriptions and the WordNet glosses alike — so a fused model's gain
 on those facts can only come from the graph embeddings. The held-out pairs are written beside
@@ -36,8 +36,8 @@ from pathlib import Path
 
 from kgnlu.config import to_dict
 from kgnlu.data.corpora.wordnet import POS_NAMES, synset_sentences
+from kgnlu.data.probe_data import ProbeDataConfig, ProbeFact, heldout_pairs, probe_facts, unit_hash
 from kgnlu.errors import ConfigError, DataMissingError
-from kgnlu.eval.probe_data import ProbeDataConfig, ProbeFact, heldout_pairs, probe_facts, unit_hash
 from kgnlu.io import atomic_directory
 from kgnlu.kg.sources.wordnet_format import data_files, read_data_file
 from kgnlu.progress import track

@@ -38,6 +38,7 @@ from kgnlu.data.instances.stream import data_shard, shuffle_buffer
 from kgnlu.errors import ConfigError
 from kgnlu.fusion.alignment import Aligner
 from kgnlu.fusion.corpus import corpus_file, read_linked
+from kgnlu.fusion.slots import masked_mentions
 
 _SHUFFLE_STREAM = 0xF05E  # separates the shuffle generator's seed from the per-sequence ones
 
@@ -187,13 +188,6 @@ class FusionCollator:
         if self.config.drop_masked_entities and entities.num_entities:
             entities = drop_masked(entities, labels)
         return {**batch, **entities.to_batch()}
-
-
-def masked_mentions(entities, labels: torch.Tensor) -> torch.Tensor:
-    """(B, M) bool: linked mentions any of whose tokens carry an MLM label (B, S)."""
-    positions = torch.arange(labels.shape[1])  # (S,)
-    inside = (positions[None, None, :] >= entities.spans[..., :1]) & (positions[None, None, :] < entities.spans[..., 1:])
-    return (inside & (labels != IGNORE)[:, None, :]).any(-1) & entities.entity_mask
 
 
 def drop_masked(entities, labels: torch.Tensor):

@@ -21,7 +21,6 @@ sha256, shape) and verified on load.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,7 +38,7 @@ from kgnlu.errors import CheckpointError, FusionError
 from kgnlu.fusion.alignment import EntityInputs
 from kgnlu.fusion.injection import INJECTIONS, FusionState, joint_attention_mask
 from kgnlu.fusion.outputs import KGEncoderOutput
-from kgnlu.integrity import verify_file, write_checksums
+from kgnlu.integrity import file_sha256, verify_file, write_checksums
 from kgnlu.io import atomic_directory, load_tensors
 from kgnlu.kge.storage import TENSORS as KGE_TENSORS
 from kgnlu.kge.storage import StoredEmbeddings
@@ -49,14 +48,6 @@ CONFIG_FILE, INJECTION_FILE, TABLE_FILE, ENCODER_DIR = (
     "kg_encoder.json", "injections.safetensors", "entity_table.safetensors", "encoder")
 
 EntitySource = Union[torch.Tensor, nn.Embedding, StoredEmbeddings, str, Path]  # noqa: UP007
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_entity_table(source: EntitySource) -> tuple[torch.Tensor, dict[str, Any] | None]:
@@ -95,6 +86,12 @@ def load_entity_table(source: EntitySource) -> tuple[torch.Tensor, dict[str, Any
 class KGEncoder(nn.Module):
     #: PretrainingModel passes batch["entity_*"] to encoders that say so
     accepts_entities = True
+
+    @staticmethod
+    def entities_from_batch(batch: Mapping[str, torch.Tensor]) -> EntityInputs:
+        """The batch's ``entity_*`` tensors as the ``entities=`` input (what
+        :class:`~kgnlu.encoders.objectives.model.PretrainingModel` passes, without importing fusion)."""
+        return EntityInputs.from_batch(batch)
 
     def __init__(self, encoder: Encoder, entity_embeddings: EntitySource, inject: Mapping[int, str],
                  freeze_entities: bool = True, injection_options: Mapping[str, Mapping[str, Any]] | None = None):

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 import torch
 
+from kgnlu.data.instances.masking import IGNORE
 from kgnlu.errors import ConfigError
 from kgnlu.fusion.alignment import EntityInputs
 
@@ -106,6 +107,13 @@ def _fill_slot(out: EntityInputs, b: int, j: int, span: tuple[int, int], candida
     out.candidate_mask[b, j, :len(candidates)] = True
 
 
+def masked_mentions(entities, labels: torch.Tensor) -> torch.Tensor:
+    """(B, M) bool: linked mentions any of whose tokens carry an MLM label (B, S)."""
+    positions = torch.arange(labels.shape[1])  # (S,)
+    inside = (positions[None, None, :] >= entities.spans[..., :1]) & (positions[None, None, :] < entities.spans[..., 1:])
+    return (inside & (labels != IGNORE)[:, None, :]).any(-1) & entities.entity_mask
+
+
 def masked_mentions_to_slots(entities: EntityInputs, labels: torch.Tensor, neighbourhood: GraphNeighbourhood
                              ) -> tuple[EntityInputs, dict[str, torch.Tensor]]:
     """Pretraining: every linked mention with an MLM label (B, S) on its tokens becomes a graph slot
@@ -114,8 +122,6 @@ def masked_mentions_to_slots(entities: EntityInputs, labels: torch.Tensor, neigh
     Returns the new inputs and ``{"entity_original_ids", "entity_original_mask", "entity_slot_mask"}``
     (B, M): the hidden entity at each slot (the ``el`` objective's gold), the linked entity
     elsewhere, and which mentions are slots (``el`` reports its accuracy on them apart)."""
-    from kgnlu.fusion.data import masked_mentions
-
     masked = masked_mentions(entities, labels)  # (B, M)
     originals = {"entity_original_ids": entities.entity_ids.clone(), "entity_original_mask": entities.entity_mask.clone(),
                  "entity_slot_mask": torch.zeros_like(masked)}

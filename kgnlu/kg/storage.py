@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from kgnlu import __version__
 from kgnlu.dirswap import clean_stale, new_staging, swap_into_place, target_lock
 from kgnlu.errors import GraphExistsError, GraphIntegrityError
 from kgnlu.kg.builder import SPLITS, GraphData
@@ -34,6 +33,7 @@ from kgnlu.kg.namespaces import PREFIXES
 from kgnlu.kg.store import build_store
 from kgnlu.kg.strings import write_strings
 from kgnlu.progress import progress_bar
+from kgnlu.version import __version__
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

@@ -8,7 +8,7 @@ from kgnlu.kge.evaluation import EvalResult, evaluate
 from kgnlu.kge.losses import LossConfig
 from kgnlu.kge.models import MODELS, KGEModel, ModelConfig, build_model
 from kgnlu.kge.sampling import SamplingConfig
-from kgnlu.kge.training import TrainConfig, TrainResult, train
+from kgnlu.kge.training import KGETrainResult, TrainConfig, train
 
-__all__ = ["MODELS", "EvalResult", "KGEData", "KGEModel", "LossConfig", "ModelConfig", "SamplingConfig",
-           "TrainConfig", "TrainResult", "build_model", "evaluate", "train"]
+__all__ = ["MODELS", "EvalResult", "KGEData", "KGEModel", "KGETrainResult", "LossConfig", "ModelConfig",
+           "SamplingConfig", "TrainConfig", "build_model", "evaluate", "train"]

@@ -109,7 +109,7 @@ class TrainConfig:
 
 
 @dataclass
-class TrainResult:
+class KGETrainResult:
     model: KGEModel
     history: list[dict]  # one entry per epoch: epoch, loss, seconds, (valid_mrr, valid_hits@10); rank 0 only
     best_epoch: int | None
@@ -122,7 +122,7 @@ class TrainResult:
 
 
 def train(data: KGEData, config: TrainConfig, *, out_dir: str | Path | None = None, resume: bool = False,
-          entities: nn.Module | None = None) -> TrainResult:
+          entities: nn.Module | None = None) -> KGETrainResult:
     """Train a model on ``data.train``; validate on ``data.valid`` every ``eval_every`` epochs.
 
     ``out_dir`` is the trainer's run folder (checkpoints, metrics, best weights); None trains in a
@@ -189,7 +189,7 @@ def train(data: KGEData, config: TrainConfig, *, out_dir: str | Path | None = No
         if hasattr(table, "before_lookup"):
             table.before_lookup = None
     triples = result.steps_run / per_epoch * batches.triples_per_epoch
-    return TrainResult(model=model, history=history,
+    return KGETrainResult(model=model, history=history,
                        best_epoch=result.best_step // per_epoch if result.best_step is not None else None,
                        best_valid_mrr=result.best_metric, train_seconds=result.train_seconds,
                        triples_per_second=triples / max(result.train_seconds, 1e-9), world_size=world,

@@ -9,7 +9,7 @@
     qa = KGQA(kg, linker, encoder=my_encoder, tokenizer=my_tokenizer)   # untrained: fit it first
     qa.fit("data/qa", out="runs/qa")
 
-Steps (DESIGN.md §6): link the question → mask each linked mention and embed the question with
+Steps (docs/architecture.md, "qa"): link the question → mask each linked mention and embed the question with
 the frozen encoder → score (mention, entity, relation path) jointly → walk the best paths on the
 graph (the retrieved subgraph) → score answers (path marginal, answer typing, personalised
 PageRank, GNN over the subgraph with the question as a context node) → answers with evidence.
@@ -135,10 +135,13 @@ class KGQA:
             holdout_templates: bool = False) -> dict:
         """Train on ``data_dir/{train,dev}.jsonl`` (``kgnlu data make-qa``); saves to ``out`` when
         given. Returns the training report (dev hits@1 per hop, seconds, ...). ``holdout_templates``:
-        train without one template per path and report on its questions (for choosing settings)."""
+        train without one template per path and report on its questions (for choosing settings).
+        ``self.config`` becomes the settings training chose (the model's); the config object this
+        KGQA was made with is left as it was."""
         from kgnlu.qa.train import train_qa
 
-        self.model, report = train_qa(self, Path(data_dir), self.config, log=log, holdout_templates=holdout_templates)
+        training = train_qa(self, Path(data_dir), self.config, log=log, holdout_templates=holdout_templates)
+        self.model, self.config, report = training.model, training.config, training.report
         if out is not None:
             self.save(out, extra={"training": report})
         return report

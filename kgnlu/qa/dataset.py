@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from kgnlu.errors import QAError
 
-SPLITS = ("train", "dev", "test", "paraphrase_dev")
 REQUIRED = ("question", "topic", "topic_span", "relations", "answers")
 
 
@@ -47,17 +45,10 @@ class QAExample:
 
 
 def read_split(path: str | Path) -> list[QAExample]:
-    path = Path(path)
-    if not path.is_file():
-        raise QAError(f"{path} does not exist; generate QA data with `kgnlu data make-qa GRAPH --out {path.parent}`")
-    return list(iter_jsonl(path))
+    """A split file's questions as :class:`QAExample` (read by :func:`kgnlu.qa.data.files.split_lines`)."""
+    from kgnlu.qa.data.files import split_lines
 
-
-def iter_jsonl(path: Path) -> Iterator[QAExample]:
-    from kgnlu.io import iter_json_lines
-
-    for lineno, obj in iter_json_lines(path, "a JSON object per question (kgnlu data make-qa's format)"):
-        yield QAExample.from_json(obj, f"{path}:{lineno}")
+    return [QAExample.from_json(obj, f"{path}:{lineno}") for lineno, obj in split_lines(path)]
 
 
 # how a sample of training questions spreads over path lengths: most questions people ask take one

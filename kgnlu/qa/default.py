@@ -78,3 +78,29 @@ def ensure_default_qa(graph_path: str | Path, home: str | Path | None = None, *,
     qa = KGQA(kg, linker, config=QAConfig(**DEFAULT_TRAINING))
     qa.fit(data_dir, out=model_dir, log=report)
     return qa
+
+
+def open_qa(graph: str | Path, model: str | Path | None = None, zero_shot: bool = False, report=None):
+    """The KGQA for ``graph``: ``model`` when given; else the default model when it was trained on
+    this very graph; else zero-shot (``KGQA.from_graph``), said through ``report`` (default: stderr)."""
+    import sys
+
+    from kgnlu.kg import KnowledgeGraph
+    from kgnlu.qa.api import KGQA
+    from kgnlu.qa.storage import CONFIG_FILE, graph_checksum, read_meta
+
+    report = report or (lambda s: print(s, file=sys.stderr))
+    kg = KnowledgeGraph.load(graph, verify=False)
+    if model is not None:
+        return KGQA.load(model, graph=kg)
+    default = default_model_dir()
+    why = "no trained model for this graph"
+    if not zero_shot and (default / CONFIG_FILE).is_file():
+        try:
+            if read_meta(default)["graph"]["checksum"] == graph_checksum(kg):
+                return KGQA.load(default, graph=kg)
+        except (KeyError, TypeError, QAError) as err:  # an unreadable default model: say so, answer anyway
+            why = f"the default model at {default} could not be read ({err})"
+    report(f"qa: answering zero-shot on {kg.name} ({why}; `kgnlu data make-qa` and "
+           "`kgnlu qa train` make one)")
+    return KGQA.from_graph(kg, report=report)

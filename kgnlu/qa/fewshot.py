@@ -43,13 +43,13 @@ from kgnlu.qa.prompts import (
 )
 
 __all__ = ["NORMALIZATIONS", "CausalLMScorer", "FewShotExample", "build_prompt", "country_capital_examples",
-           "evaluate_fewshot", "perplexity", "score_choices"]
+           "evaluate_fewshot", "lm_choice_scores", "perplexity"]
 
 NORMALIZATIONS = ("length", "none", "char", "unconditional")
 
 
 # ---------------------------------------------------------------------- model backends
-class CausalLM(Protocol):
+class NextTokenLogits(Protocol):
     """What the scorer needs from a model: next-token logits at chosen positions."""
 
     max_positions: int
@@ -331,7 +331,7 @@ def _check_normalize(normalize: str) -> None:
         raise ConfigError(f"normalize must be one of {', '.join(NORMALIZATIONS)}, got {normalize!r}")
 
 
-def score_choices(scorer: CausalLMScorer, prompt: str, choices: Sequence[str], normalize: str = "length",
+def lm_choice_scores(scorer: CausalLMScorer, prompt: str, choices: Sequence[str], normalize: str = "length",
                   fmt: PromptFormat = DEFAULT_FORMAT) -> list[float]:
     """One score per choice (higher = more likely) for the continuation ``" " + choice`` of ``prompt``."""
     _check_normalize(normalize)

@@ -32,12 +32,12 @@ def fewshot_answer(qa, scorer, question: str, choices: Sequence[str], demos: Seq
                    instruction: str = "", with_facts: bool = True) -> dict:
     """Zero-shot (no ``demos``), one-shot or few-shot: the prompt, the facts it holds, a score per
     choice (mean log-probability per token) and the best choice."""
-    from kgnlu.qa.fewshot import score_choices
+    from kgnlu.qa.fewshot import lm_choice_scores
     from kgnlu.qa.prompts import DEFAULT_INSTRUCTION, build_prompt
 
     facts = retrieved_facts(qa, question) if with_facts else []
     prompt = build_prompt(instruction or DEFAULT_INSTRUCTION, list(demos), question, facts=facts)
-    scores = score_choices(scorer, prompt, list(choices), normalize="length")
+    scores = lm_choice_scores(scorer, prompt, list(choices), normalize="length")
     best = max(range(len(scores)), key=lambda i: (scores[i], -i)) if scores else None
     return {"question": question, "choices": list(choices), "scores": scores,
             "answer": None if best is None else list(choices)[best], "facts": facts, "prompt": prompt,

@@ -99,7 +99,7 @@ def _aligner(encoder, tokenizer, linker, max_length: int):
     """The pretraining Aligner over the linker's graph; the entity table must have a row per entity."""
     from kgnlu.fusion.alignment import Aligner
     from kgnlu.fusion.data import FusionDataConfig
-    from kgnlu.fusion.pretrain import entity_rows  # pretraining's rows: the graph's internal ids
+    from kgnlu.pretrain.fused import entity_rows  # pretraining's rows: the graph's internal ids
 
     kg = linker.kg
     rows = encoder.entity_embeddings.num_embeddings

@@ -11,10 +11,16 @@
 5. Evaluate on dev with and without the zero-shot path expert (kept unless it costs more than
    EXPERT_TOLERANCE); the reranker, then the GNN, kept only if they do not hurt hits@1 on
    paraphrase_dev (held-out wordings; dev when the data has none).
+
+Each stage is a function (:func:`training_questions`, :func:`build_qa_model`,
+:func:`question_features`, :func:`fit_qa_model`, :func:`select_qa_settings`); :func:`train_qa`
+runs them on a copy of the caller's config and returns the settings chosen (:class:`QATraining`).
+Saving is :meth:`KGQA.save <kgnlu.qa.api.KGQA.save>`'s.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import shutil
@@ -81,17 +87,68 @@ def holdout_split(examples: list[Resolved]) -> tuple[list[Resolved], list[Resolv
             [r for r in examples if r.example.template_id in held])
 
 
-def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = print,
-             work_dir: Path | None = None, holdout_templates: bool = False) -> tuple[QAModel, dict]:
-    """Train ``qa``'s model parts on ``data_dir``; returns (model, report). ``holdout_templates``:
-    train without one template per path (:func:`holdout_split`) and report the path accuracy on
-    its questions (``report["holdout_templates"]``, per hop) — for choosing settings, not for use."""
-    from kgnlu.train import Trainer, TrainerConfig
+@dataclass
+class TrainingQuestions:
+    """Stage 1: the training questions the graph knows (``held``: templates held out, if asked)."""
 
+    train: list[Resolved]
+    held: list[Resolved]
+    usable: int
+    dropped: int
+
+
+@dataclass
+class QuestionFeatures:
+    """Stage 3: the path scorer's tensors (questions embedded, topic masked, plus augmentation rows)
+    and the topic head's, from a linked pool of training questions (also the GNN's questions)."""
+
+    masked: list[str]
+    vectors: torch.Tensor
+    tensors: dict[str, torch.Tensor]
+    augmented: int
+    linked_pool: list[Resolved]
+    mentions: list
+    mention_vectors: list
+    topic: dict[str, torch.Tensor]
+
+
+@dataclass
+class QATraining:
+    """What :func:`train_qa` made: the model, its report, and the settings it chose (``config``, the
+    model's own: the zero-shot expert and the GNN switched off where they cost dev hits@1)."""
+
+    model: QAModel
+    report: dict
+    config: QAConfig
+
+
+def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = print,
+             work_dir: Path | None = None, holdout_templates: bool = False) -> QATraining:
+    """Train ``qa``'s model parts on ``data_dir``: :func:`training_questions`, :func:`build_qa_model`,
+    :func:`question_features`, :func:`fit_qa_model`, :func:`select_qa_settings`. ``config`` is left
+    as given; the settings chosen come back in ``.config``. ``holdout_templates``: train without one
+    template per path (:func:`holdout_split`) and report the path accuracy on its questions
+    (``report["holdout_templates"]``, per hop) — for choosing settings, not for use."""
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     started = time.perf_counter()
-    kg, cfg = qa.kg, config
+    cfg = copy.deepcopy(config)  # the model's own, changed by the selection below
+    data = training_questions(qa, data_dir, cfg, log, holdout_templates)
+    model, described = build_qa_model(qa, data, cfg, log)
+    features = question_features(qa, model, data, described, cfg, log)
+    fitted = fit_qa_model(qa, model, data, features, cfg, log, work_dir)
+    report = {"train_questions": len(data.train), "augmented_questions": features.augmented,
+              "dropped": data.dropped, "paths": len(model.paths), **fitted,
+              "step_counts": {**model.scorer.step_prior.to_dict(), "penalty": model.scorer.step_prior.penalty}}
+    report.update(select_qa_settings(qa, model, data_dir, data.held, cfg, log))
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    return QATraining(model, report, cfg)
+
+
+def training_questions(qa, data_dir: Path, cfg: QAConfig, log: Callable[[str], None] = print,
+                       holdout_templates: bool = False) -> TrainingQuestions:
+    """Stage 1: ``data_dir/train.jsonl`` resolved against ``qa``'s graph, sampled evenly per template."""
+    kg = qa.kg
     train_all, dropped = resolve(kg, read_split(data_dir / "train.jsonl"))
     if not train_all:
         raise QAError(f"{data_dir / 'train.jsonl'} has no question whose topic, relations and answers are in "
@@ -103,8 +160,16 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
         train, held = holdout_split(train)
         log(f"qa: holding out one template per path: {len(held)} questions")
     log(f"qa: {len(train)} training questions ({len(train_all)} usable, {dropped} not in the graph)")
+    return TrainingQuestions(train, held, len(train_all), dropped)
 
-    paths = vocabulary(kg, qa.cues.profile, [r.path for r in train + held], cfg)
+
+def build_qa_model(qa, data: TrainingQuestions, cfg: QAConfig, log: Callable[[str], None] = print,
+                   ) -> tuple[QAModel, list[np.ndarray]]:
+    """Stage 2: an untrained model over the path vocabulary (with the zero-shot expert's description
+    bank when ``cfg`` uses it; the model keeps ``cfg`` as its config), and each path's description
+    vectors (empty without the bank)."""
+    kg = qa.kg
+    paths = vocabulary(kg, qa.cues.profile, [r.path for r in data.train + data.held], cfg)
     relation_text = torch.from_numpy(qa.questions.encode(relation_texts(kg)))
     bank, described = None, []
     if cfg.path_text_scale or cfg.augment_repeat:  # the zero-shot expert: every path's descriptions embedded
@@ -117,7 +182,14 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
         log(f"qa: {len(paths)} relation paths, {len(bank.owner)} descriptions embedded in {time.perf_counter() - t0:.0f}s")
     model = QAModel(cfg, paths, [kg.relation_id(r) for r in range(kg.num_relations)], kg.kinds, relation_text,
                     bank=bank)
+    return model, described
 
+
+def question_features(qa, model: QAModel, data: TrainingQuestions, described: list[np.ndarray], cfg: QAConfig,
+                      log: Callable[[str], None] = print) -> QuestionFeatures:
+    """Stage 3: embed the training questions (topic masked), fit the step-count prior, add the
+    description and WordNet-rewording rows, link a pool of questions for the topic head and the GNN."""
+    kg, train = qa.kg, data.train
     t0 = time.perf_counter()
     masked = [mask_span(r.example.question, *r.example.topic_span, cfg.placeholder) for r in train]
     # with the topic masked most questions share their text (one per template): embed each text once
@@ -168,7 +240,16 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
         reworded = _reworded_questions(topic_pool, lexicon, cfg)
         more = _topic_tensors([span for _, span in reworded], *qa.prepare([q for q, _ in reworded]))
         topic = {k: torch.cat([v, more[k]]) for k, v in topic.items()} if more else topic
+    return QuestionFeatures(masked, vectors, tensors, augmented, linked_pool, mentions, mention_vectors, topic)
 
+
+def fit_qa_model(qa, model: QAModel, data: TrainingQuestions, features: QuestionFeatures, cfg: QAConfig,
+                 log: Callable[[str], None] = print, work_dir: Path | None = None) -> dict:
+    """Stage 4: train the path-scorer members, then the GNN on retrieved subgraphs, then (with
+    ``cfg.reranker``) the reranker; the trainers' metrics (``path_scorer``, ``gnn``, ``reranker``)."""
+    from kgnlu.train import Trainer, TrainerConfig
+
+    tensors, topic = features.tensors, features.topic
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="kgnlu-qa-"))
     try:
         steps = cfg.epochs * -(-len(tensors["path"]) // cfg.batch_size)
@@ -189,7 +270,8 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
         path_metrics["members"] = len(members)
         log(f"qa: path scorer trained, {steps} steps: " + _fmt(path_metrics))
         model.eval()
-        graphs = _gnn_graphs(model, kg, linked_pool[: cfg.gnn_examples], mentions, mention_vectors, qa.cues)
+        graphs = _gnn_graphs(model, qa.kg, features.linked_pool[: cfg.gnn_examples], features.mentions,
+                             features.mention_vectors, qa.cues)
         gnn_metrics = {}
         if graphs:
             gsteps = cfg.gnn_epochs * -(-len(graphs) // 32)
@@ -201,14 +283,20 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
         model.eval()
         rerank_report = {}
         if cfg.reranker:
-            model.rerank, rerank_report = _fit_reranker(qa, model, train, masked, vectors, cfg, work / "reranker", log)
+            model.rerank, rerank_report = _fit_reranker(qa, model, data.train, features.masked, features.vectors,
+                                                        cfg, work / "reranker", log)
     finally:
         if work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
+    return {"path_scorer": path_metrics, "gnn": gnn_metrics, "reranker": rerank_report}
 
-    report = {"train_questions": len(train), "augmented_questions": augmented, "dropped": dropped, "paths": len(paths),
-              "path_scorer": path_metrics, "gnn": gnn_metrics, "reranker": rerank_report,
-              "step_counts": {**model.scorer.step_prior.to_dict(), "penalty": model.scorer.step_prior.penalty}}
+
+def select_qa_settings(qa, model: QAModel, data_dir: Path, held: list[Resolved], cfg: QAConfig,
+                       log: Callable[[str], None] = print) -> dict:
+    """Stage 5: evaluate on the held-out templates, then on dev; switch the zero-shot expert, the
+    reranker and the GNN off where they cost hits@1 (in ``cfg``, the model's config, and on the
+    model). Sets ``qa.model``; returns the report's evaluation entries."""
+    report: dict = {}
     if held:
         # the path alone (gold topic), then the whole pipeline (linking, topic choice, walks, GNN)
         report["holdout_templates"] = path_accuracy(qa, model, held)
@@ -219,52 +307,52 @@ def train_qa(qa, data_dir: Path, config: QAConfig, log: Callable[[str], None] = 
                                             "hits@1_questions": len(sample)})
         log("qa: held-out templates " + json.dumps(report["holdout_templates"]))
     dev_path = data_dir / "dev.jsonl"
-    if dev_path.is_file():
-        qa.model = model
-        dev = sample_evenly(read_split(dev_path), 600, cfg.seed)
-        prepared = qa.prepare([ex.question for ex in dev])
-        if cfg.path_text_scale:
-            # the zero-shot expert is only as good as the encoder: a weak one (a tiny test encoder)
-            # gives noisy cosines, so it goes off when it costs dev hits@1 (dev shares the training
-            # templates, hence the tolerance: it is kept for unseen wordings, not for these)
-            with_expert = dev_hits(qa, dev, prepared)[1]
-            scale, model.scorer.path_text_scale = cfg.path_text_scale, 0.0
-            without_expert = dev_hits(qa, dev, prepared)[1]
-            keep = with_expert >= without_expert - EXPERT_TOLERANCE
-            cfg.path_text_scale = model.scorer.path_text_scale = scale if keep else 0.0
-            report["dev_path_text"] = {"hits@1_with": with_expert, "hits@1_without": without_expert, "used": keep}
-            log(f"qa: dev hits@1 {with_expert:.3f} with the zero-shot path expert, {without_expert:.3f} without"
-                f" → expert {'kept' if keep else 'off'}")
-        # the reranker and the GNN earn their place on unseen wordings: each is kept unless it costs
-        # hits@1 on paraphrase_dev (dev questions reworded with held-out wordings; dev when there is
-        # none). On the generated dev split the GNN gained 1 point while it cost 4 on the natural
-        # default dev set; paraphrase_dev is the closer of the two to people's wording.
-        para = data_dir / "paraphrase_dev.jsonl"
-        check = sample_evenly(read_split(para), 600, cfg.seed) if para.is_file() else dev
-        check_prepared = qa.prepare([ex.question for ex in check]) if para.is_file() else prepared
-        check_split = para.stem if para.is_file() else "dev"
-        stage = getattr(model, "rerank", None)
-        if stage is not None:
-            with_rerank = dev_hits(qa, check, check_prepared)[1]
-            model.rerank = None
-            without_rerank = dev_hits(qa, check, check_prepared)[1]
-            keep = with_rerank >= without_rerank
-            model.rerank = stage if keep else None
-            report["dev_reranker"] = {"split": check_split, "hits@1_with": with_rerank,
-                                      "hits@1_without": without_rerank, "used": keep}
-            log(f"qa: {check_split} hits@1 {with_rerank:.3f} with the reranker, "
-                f"{without_rerank:.3f} without → reranker {'kept' if keep else 'off'}")
-        with_gnn, without = dev_hits(qa, check, check_prepared)
-        # both measured before the weight may go to 0 (reason() skips a zero-weight GNN)
-        dev_with, dev_without = dev_hits(qa, dev, prepared) if check is not dev else (with_gnn, without)
-        cfg.gnn_weight = cfg.gnn_weight if with_gnn >= without else 0.0
-        report["dev"] = {"questions": len(dev), "hits@1_with_gnn": dev_with, "hits@1_without_gnn": dev_without,
-                         "gnn_used": cfg.gnn_weight != 0.0, "gnn_split": check_split,
-                         "gnn_split_hits@1_with": with_gnn, "gnn_split_hits@1_without": without}
-        log(f"qa: {check_split} hits@1 {with_gnn:.3f} with the GNN, {without:.3f} without"
-            f" → GNN {'kept' if cfg.gnn_weight else 'off'}")
-    report["seconds"] = round(time.perf_counter() - started, 1)
-    return model, report
+    if not dev_path.is_file():
+        return report
+    qa.model = model
+    dev = sample_evenly(read_split(dev_path), 600, cfg.seed)
+    prepared = qa.prepare([ex.question for ex in dev])
+    if cfg.path_text_scale:
+        # the zero-shot expert is only as good as the encoder: a weak one (a tiny test encoder)
+        # gives noisy cosines, so it goes off when it costs dev hits@1 (dev shares the training
+        # templates, hence the tolerance: it is kept for unseen wordings, not for these)
+        with_expert = dev_hits(qa, dev, prepared)[1]
+        scale, model.scorer.path_text_scale = cfg.path_text_scale, 0.0
+        without_expert = dev_hits(qa, dev, prepared)[1]
+        keep = with_expert >= without_expert - EXPERT_TOLERANCE
+        cfg.path_text_scale = model.scorer.path_text_scale = scale if keep else 0.0
+        report["dev_path_text"] = {"hits@1_with": with_expert, "hits@1_without": without_expert, "used": keep}
+        log(f"qa: dev hits@1 {with_expert:.3f} with the zero-shot path expert, {without_expert:.3f} without"
+            f" → expert {'kept' if keep else 'off'}")
+    # the reranker and the GNN earn their place on unseen wordings: each is kept unless it costs
+    # hits@1 on paraphrase_dev (dev questions reworded with held-out wordings; dev when there is
+    # none). On the generated dev split the GNN gained 1 point while it cost 4 on the natural
+    # default dev set; paraphrase_dev is the closer of the two to people's wording.
+    para = data_dir / "paraphrase_dev.jsonl"
+    check = sample_evenly(read_split(para), 600, cfg.seed) if para.is_file() else dev
+    check_prepared = qa.prepare([ex.question for ex in check]) if para.is_file() else prepared
+    check_split = para.stem if para.is_file() else "dev"
+    stage = getattr(model, "rerank", None)
+    if stage is not None:
+        with_rerank = dev_hits(qa, check, check_prepared)[1]
+        model.rerank = None
+        without_rerank = dev_hits(qa, check, check_prepared)[1]
+        keep = with_rerank >= without_rerank
+        model.rerank = stage if keep else None
+        report["dev_reranker"] = {"split": check_split, "hits@1_with": with_rerank,
+                                  "hits@1_without": without_rerank, "used": keep}
+        log(f"qa: {check_split} hits@1 {with_rerank:.3f} with the reranker, "
+            f"{without_rerank:.3f} without → reranker {'kept' if keep else 'off'}")
+    with_gnn, without = dev_hits(qa, check, check_prepared)
+    # both measured before the weight may go to 0 (reason() skips a zero-weight GNN)
+    dev_with, dev_without = dev_hits(qa, dev, prepared) if check is not dev else (with_gnn, without)
+    cfg.gnn_weight = cfg.gnn_weight if with_gnn >= without else 0.0
+    report["dev"] = {"questions": len(dev), "hits@1_with_gnn": dev_with, "hits@1_without_gnn": dev_without,
+                     "gnn_used": cfg.gnn_weight != 0.0, "gnn_split": check_split,
+                     "gnn_split_hits@1_with": with_gnn, "gnn_split_hits@1_without": without}
+    log(f"qa: {check_split} hits@1 {with_gnn:.3f} with the GNN, {without:.3f} without"
+        f" → GNN {'kept' if cfg.gnn_weight else 'off'}")
+    return report
 
 
 def vocabulary(kg, profile, trained: list[RelationPath], cfg: QAConfig) -> list[RelationPath]:
@@ -460,8 +548,8 @@ def _gnn_graphs(model, kg, pool: list[Resolved], mentions, vectors, cues=None) -
 def dev_hits(qa, examples: list[QAExample], prepared=None) -> tuple[float, float]:
     """hits@1 on ``examples`` with the GNN correction and without it; ``prepared``: their
     :meth:`KGQA.prepare` output when already computed."""
-    from kgnlu.eval.qa import qa_metrics
     from kgnlu.qa.evaluate import gold_records
+    from kgnlu.qa.metrics import qa_metrics
 
     mentions, vectors = prepared or qa.prepare([ex.question for ex in examples])
     with_gnn, without = [], []

@@ -32,7 +32,7 @@ from torch import nn
 
 from kgnlu.errors import CheckpointError
 from kgnlu.integrity import verify_file, write_checksums
-from kgnlu.io import load_tensors, swap_into_place
+from kgnlu.io import load_tensors, read_json, swap_into_place
 from kgnlu.training import distributed as dist
 
 STEP_DIR = re.compile(r"^step-(\d+)$")
@@ -136,12 +136,7 @@ def unflatten_optimizer(tensors: dict[str, torch.Tensor], info: dict[str, Any]) 
 
 
 # ---------------------------------------------------------------------- reading
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"cannot read {path}: {err}. Delete that checkpoint directory to fall back "
-                              "to the previous one") from None
+FALLBACK_HINT = "Delete that checkpoint directory to fall back to the previous one"
 
 
 def load_weights(folder: Path, model: nn.Module) -> None:
@@ -156,7 +151,7 @@ def load_weights(folder: Path, model: nn.Module) -> None:
 
 
 def load_optimizer(folder: Path, optimizer: torch.optim.Optimizer) -> None:
-    info = read_json(folder / "optimizer.json")
+    info = read_json(folder / "optimizer.json", FALLBACK_HINT)
     state = unflatten_optimizer(load_tensors(folder / "optimizer.safetensors"), info)
     for saved, current in zip(state["param_groups"], optimizer.param_groups, strict=False):
         for key, value in current.items():  # JSON made tuples (betas) into lists
@@ -173,7 +168,7 @@ def load_rank_state(folder: Path, rank: int) -> tuple[dict[str, Any], dict[str, 
     if not path.is_file():
         raise CheckpointError(f"{folder} has no state for rank {rank}: it was written by fewer ranks; resume with "
                               "the same number of processes")
-    return read_json(folder / f"rank-{rank}.json"), load_tensors(path)
+    return read_json(folder / f"rank-{rank}.json", FALLBACK_HINT), load_tensors(path)
 
 
 # ---------------------------------------------------------------------- RNG

@@ -86,10 +86,10 @@ def test_run_on_a_linked_corpus_with_a_saved_fused_teacher(tmp_path):
     """`run_distillation` end to end: a KGEncoder folder as the teacher, batches from fusion's linked
     corpus (entity_* tensors), the student keeps the injection and is saved as a KGEncoder."""
     from kgnlu.config import from_dict
+    from kgnlu.data.probe_data import ProbeDataConfig
     from kgnlu.data.tokenizer import train_wordpiece
     from kgnlu.distill import DistillConfig
     from kgnlu.distill.run import run_distillation
-    from kgnlu.eval.probe_data import ProbeDataConfig
     from kgnlu.fusion.corpus import (
         LinkedCorpusConfig,
         build_linked_corpus,

@@ -29,6 +29,11 @@ def test_eval_kge_matches_kge_eval(kinships_with_embeddings, tmp_path, capsys):
     (row,) = report["embeddings"]
     # the suite's number is the same evaluation the single command runs, over the 1,074 test triples × 2 sides
     assert row["name"] == "tiny" and row["mrr"] == pytest.approx(single["mrr"]) and row["ranks"] == 2 * 1074
+    # one KGE evaluator: `kge eval --json` is the same row of `eval kge`'s report, in its own shape
+    from kgnlu.commands.kge import kge_eval_json
+
+    untimed = [{k: v for k, v in r.items() if k != "seconds"} for r in (single, kge_eval_json(row, "test"))]
+    assert untimed[0] == untimed[1]
     assert (tmp_path / "kge.md").read_text().count("| tiny |") == 1
     assert (tmp_path / "kge.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -204,7 +204,7 @@ def test_evaluate_set_scores_one_split_per_hop_and_family(tmp_path, people_qa):
 
 
 def test_eval_qa_command_scores_a_hand_written_set(tmp_path, monkeypatch, people_qa, capsys):
-    import kgnlu.commands.qa as qa_command
+    import kgnlu.qa.default as qa_default
 
     folder = tmp_path / "natural"
     folder.mkdir()
@@ -218,7 +218,7 @@ def test_eval_qa_command_scores_a_hand_written_set(tmp_path, monkeypatch, people
         opened.append((Path(graph), model, zero_shot))
         return people_qa
 
-    monkeypatch.setattr(qa_command, "open_qa", open_qa)
+    monkeypatch.setattr(qa_default, "open_qa", open_qa)
     out = tmp_path / "report"
     args = ["eval", "qa", "--set", "people@zero-shot", "--natural-split", "test", "--out", str(out), "--json"]
     assert main(args) == 0

@@ -15,8 +15,8 @@ from kgnlu.errors import ConfigError, DataMissingError
 from kgnlu.eval.supersense import (
     LABELS,
     FinetuneConfig,
-    ProbeConfig,
     SupersenseExample,
+    SupersenseProbeConfig,
     SupersenseSplits,
     finetune_supersense,
     macro_f1,
@@ -136,16 +136,16 @@ def test_frozen_probe_reads_the_cue_words_and_rejects_bad_config(wordnet: Path) 
     tokenizer = train_wordpiece([e.text for e in splits.train], vocab_size=120, min_frequency=1)
     encoder = tiny_encoder(tokenizer.vocab_size, tokenizer.pad_id)  # random weights: token identity survives
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
-    report = probe_supersense(encoder, tokenizer, splits, ProbeConfig(train_examples=None, test_examples=None))
+    report = probe_supersense(encoder, tokenizer, splits, SupersenseProbeConfig(train_examples=None, test_examples=None))
     assert report["accuracy"] > 0.6 and report["accuracy"] > report["majority_baseline"] + 0.25, report
     assert all(torch.equal(before[k], v) for k, v in encoder.state_dict().items())
     # features of pure noise carry nothing: the probe falls to about chance
     noise = [SupersenseExample(e.synset, "the of a", e.label) for e in splits.train]
-    flat = probe_supersense(encoder, tokenizer, SupersenseSplits(noise, [], noise[:40]), ProbeConfig())
+    flat = probe_supersense(encoder, tokenizer, SupersenseSplits(noise, [], noise[:40]), SupersenseProbeConfig())
     assert flat["accuracy"] < 0.45
     for bad in ({"l2": -1.0}, {"max_iterations": 0}, {"train_examples": 0}):
         with pytest.raises(ConfigError):
-            ProbeConfig(**bad)
+            SupersenseProbeConfig(**bad)
 
 
 def test_cli_scores_a_saved_run(wordnet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -229,9 +229,9 @@ class Train(Phase):
         return (work / "g" / "embeddings" / ".e.ckpt" / "checkpoints").exists()  # the first checkpoint is being saved
 
     def check(self, work: Path, stdout: str) -> tuple[str, bool]:
-        from kgnlu.io import load_tensors
+        from kgnlu.io import load_tensors, read_json
         from kgnlu.kge.storage import load_embeddings
-        from kgnlu.training.checkpoint import list_checkpoints, read_json
+        from kgnlu.training.checkpoint import list_checkpoints
 
         graph_state(work / "g", {"graph": 150})
         run_dir = work / "g" / "embeddings" / ".e.ckpt"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kgnlu.data.corpora import open_corpus
-from kgnlu.eval.probe_data import ProbeDataConfig, probe_facts
+from kgnlu.data.probe_data import ProbeDataConfig, probe_facts
 from kgnlu.fusion.corpus import (
     CoMentionFilter,
     LinkedCorpusConfig,

@@ -11,12 +11,12 @@ from safetensors.torch import save_file
 
 from kgnlu.cli import main
 from kgnlu.data.instances import IGNORE, MaskingConfig
-from kgnlu.encoders.pretraining import PretrainConfig, run_pretraining
+from kgnlu.data.probe_data import ProbeDataConfig
 from kgnlu.eval.probe import ProbeConfig, probe_runs
-from kgnlu.eval.probe_data import ProbeDataConfig
 from kgnlu.fusion.corpus import LinkedCorpusConfig, build_linked_corpus, read_probe_facts
 from kgnlu.fusion.data import FusionCollator, FusionDataConfig, LinkedDataset
-from kgnlu.fusion.pretrain import build_fusion_run, entity_rows, load_pretraining_model
+from kgnlu.pretrain import PretrainConfig, run_pretraining
+from kgnlu.pretrain.fused import build_fusion_run, entity_rows, load_pretraining_model
 from tests.kg.linker_graph import build_fixture_graph
 
 ENTITY_SIZE = 8
@@ -177,8 +177,8 @@ def test_probe_of_a_copy_run_slots_the_answer_and_mixes_in_candidate_names(setup
     root, graph = setup
     monkeypatch.setenv("KGNLU_PROGRESS", "0")
     from kgnlu.eval.probe import ClozeScorer
-    from kgnlu.fusion.pretrain import slot_helpers
     from kgnlu.kg.linker import EntityLinker
+    from kgnlu.pretrain.fused import slot_helpers
 
     run_pretraining(config(root, graph, {1: "kar"}, "copy-probe", slots=4, copy=True))
     model, tokenizer, spec = load_pretraining_model(root / "copy-probe")

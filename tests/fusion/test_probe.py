@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from kgnlu.data.probe_data import ProbeFact, guessable, uhn_filter
 from kgnlu.data.tokenizer import train_wordpiece
 from kgnlu.encoders import Encoder
 from kgnlu.encoders.objectives.model import PretrainingModel
@@ -22,7 +23,6 @@ from kgnlu.eval.probe import (
     score_facts,
     summarise,
 )
-from kgnlu.eval.probe_data import ProbeFact, guessable, uhn_filter
 from tests.encoders.conftest import tiny
 
 

@@ -17,8 +17,8 @@ from kgnlu.qa.fewshot import (
     build_prompt,
     country_capital_examples,
     evaluate_fewshot,
+    lm_choice_scores,
     perplexity,
-    score_choices,
 )
 from kgnlu.qa.prompts import sample_demos
 
@@ -179,12 +179,12 @@ def test_evaluate_fewshot_agrees_with_score_choices(scorer):
         assert result["examples"] == 6 and result["chance"] == pytest.approx(1 / 3)
         for ex, pred in zip(examples, result["predictions"], strict=True):
             prompt = build_prompt("Answer the question.", sample_demos(examples, 2, 3, ex, key=ex.id), ex)
-            scores = score_choices(scorer, prompt, ex.choices, normalize)
+            scores = lm_choice_scores(scorer, prompt, ex.choices, normalize)
             assert pred["scores"] == pytest.approx(scores, abs=1e-5)
             assert pred["predicted"] == max(range(3), key=lambda j, s=scores: (s[j], -j))
         assert result["correct"] == sum(p["predicted"] == p["answer_index"] for p in result["predictions"])
-    raw = score_choices(scorer, "Q: x\nA:", ["the cat"], "none")[0]
-    per_token = score_choices(scorer, "Q: x\nA:", ["the cat"], "length")[0]
+    raw = lm_choice_scores(scorer, "Q: x\nA:", ["the cat"], "none")[0]
+    per_token = lm_choice_scores(scorer, "Q: x\nA:", ["the cat"], "length")[0]
     (lp, n), = scorer.loglikelihood(["Q: x\nA:"], [" the cat"])
     assert raw == pytest.approx(lp) and per_token == pytest.approx(lp / n) and n >= 2
     curve = evaluate_fewshot(scorer, examples, shots=[0, 1], normalize="length")

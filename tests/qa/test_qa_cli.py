@@ -157,8 +157,23 @@ def test_eval_command_reports_hits_per_hop_and_latency(trained, qa_graph, qa_dat
     test = report["splits"]["test"]
     assert test["questions"] == len((qa_data / "test.jsonl").read_text().splitlines())
     assert set(test["by_hops"]) == {"1", "2", "3"} and test["hits@1"] >= 0.9
-    assert report["latency"]["questions"] == 10
-    assert 0 < report["latency"]["p50_ms"] <= report["latency"]["p95_ms"]
+    assert report["latency_ms"]["questions"] == 10
+    assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p95"]
+
+
+def test_qa_eval_is_an_alias_of_eval_qa(trained, qa_graph, qa_data, tmp_path, capsys):
+    """One QA evaluator: `kgnlu qa eval` prints the report `kgnlu eval qa --model` writes."""
+    _, _, model = trained
+    common = ["--data", str(qa_data), "--model", str(model), "--split", "test", "--latency-samples", "0", "--json"]
+    assert main(["qa", "eval", str(qa_graph.path), *common]) == 0
+    alias = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    out = tmp_path / "eval-qa"
+    assert main(["eval", "qa", "--graph", str(qa_graph.path), "--out", str(out), *common]) == 0
+    capsys.readouterr()
+    canonical = json.loads((out / "qa.json").read_text())
+    for report in (alias, canonical):
+        report["splits"]["test"].pop("seconds")
+    assert alias == canonical and canonical["splits"]["test"]["questions"] > 0
 
 
 def test_eval_command_scores_test_and_paraphrase_dev_by_default(trained, qa_graph, qa_data, capsys):

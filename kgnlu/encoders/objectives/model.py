@@ -11,7 +11,8 @@ every objective that reads it; ELECTRA's ``rtd`` runs generator and discriminato
 
 Fusion: ``encoder`` may be a :class:`kgnlu.fusion.KGEncoder`; the batch's ``entity_*`` tensors
 (:meth:`kgnlu.fusion.EntityInputs.to_batch`) then go to it as ``entities=``, and the KG objectives
-``dea``, ``ke``, ``el`` (kgnlu.fusion.objectives) mix with the others by weight. An objective with a
+``dea``, ``ke``, ``el`` (kgnlu.fusion.objectives, registered when kgnlu.fusion is imported, as it is
+by whoever built the KGEncoder) mix with the others by weight. An objective with a
 ``prepare_batch(batch) -> batch`` method (``dea``'s entity corruption) changes the batch before the
 encoder runs; the others then see the changed batch too.
 """
@@ -42,8 +43,6 @@ class PretrainingModel(nn.Module):
         stray = sorted(set(options) - set(objectives))
         if stray:
             raise ConfigError(f"options given for objectives {stray} that are not trained ({', '.join(objectives)})")
-        if any(name not in OBJECTIVES for name in objectives):
-            import kgnlu.fusion.objectives  # noqa: F401  registers dea, ke, el (kgnlu.fusion imports this module)
         self.encoder = encoder
         self.weights: dict[str, float] = {}
         self.objectives = nn.ModuleDict()
@@ -75,9 +74,8 @@ class PretrainingModel(nn.Module):
         if any(objective.uses_output for objective in self.objectives.values()):
             inputs = {k: batch[k] for k in ENCODER_INPUTS if k in batch}
             if getattr(self.encoder, "accepts_entities", False) and "entity_ids" in batch:
-                from kgnlu.fusion.alignment import EntityInputs
-
-                inputs["entities"] = EntityInputs.from_batch(batch)
+                # the fused encoder reads its own inputs, so this layer never imports kgnlu.fusion
+                inputs["entities"] = self.encoder.entities_from_batch(batch)
             output = self.encoder(batch["input_ids"], **inputs)
         result: dict[str, torch.Tensor] = {}
         total = None

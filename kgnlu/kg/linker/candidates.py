@@ -30,7 +30,7 @@ class AliasTable:
     """The graph's alias arrays, plus a dict for O(1) key lookups (the matcher's hot path)."""
 
     def __init__(self, kg):
-        from kgnlu.kg.linker.index import read_strings
+        from kgnlu.kg.strings import read_strings
 
         # Tuples of strings (and str-keyed dicts) are untracked by the cyclic GC; a list of ~500k
         # keys would be rescanned by every full collection (0.2 s each with the default graph).

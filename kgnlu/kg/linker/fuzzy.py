@@ -84,7 +84,7 @@ class FuzzyIndex:
 
     @classmethod
     def load(cls, folder: Path, keys: Sequence[str]) -> FuzzyIndex:
-        from kgnlu.kg.linker.index import read_strings
+        from kgnlu.kg.strings import read_strings
 
         grams = tuple(read_strings(StringTable(folder / "fuzzy_grams")))  # a tuple: untracked by the GC
         return cls(keys, grams, np.load(folder / "fuzzy_indptr.npy"),

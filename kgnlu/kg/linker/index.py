@@ -22,7 +22,7 @@ from kgnlu.kg.linker.candidates import AliasTable, entity_pos_codes, same_as_clu
 from kgnlu.kg.linker.fuzzy import FuzzyIndex
 from kgnlu.kg.linker.lexical import LexicalIndex
 from kgnlu.kg.linker.mentions import Morphology, token_keys
-from kgnlu.kg.strings import StringTable, write_strings
+from kgnlu.kg.strings import StringTable, read_strings, write_strings
 
 FORMAT_VERSION = 1
 LINKER_DIR = "linker"
@@ -54,14 +54,6 @@ def read_morphology(kg) -> Morphology:
             for pos, table in read_exceptions(folder).items():
                 merged.setdefault(pos, {}).update(table)
     return Morphology(merged)
-
-
-def read_strings(table: StringTable) -> list[str]:
-    """All strings of a table at once: one bytes copy, then slices (StringTable's per-item path
-    costs ~4 µs a string on non-ASCII tables; this costs ~0.3)."""
-    blob = table.blob.tobytes()
-    offs = np.asarray(table.offsets).tolist()
-    return [blob[a:b].decode("utf-8", "surrogatepass") for a, b in zip(offs[:-1], offs[1:], strict=True)]
 
 
 def entity_text(label: str, text: str) -> str:
@@ -125,9 +117,9 @@ class LinkerIndex:
         np.save(folder / "proper.npy", self.proper)
         self.fuzzy.save(folder)
         self.lexical.save(folder)
-        from kgnlu.kg.sources.base import file_sha256
+        from kgnlu.integrity import source_checksum
 
-        files = {p.name: file_sha256(p) for p in sorted(folder.iterdir())
+        files = {p.name: source_checksum(p) for p in sorted(folder.iterdir())
                  if p.is_file() and p.name not in UNCHECKED}
         manifest = {"format": "kgnlu-linker", "format_version": FORMAT_VERSION,
                     "graph": graph_fingerprint(kg), "entities": kg.num_entities, "files": files}
@@ -169,12 +161,12 @@ def _verify(folder: Path) -> None:
     """Every file the manifest lists has the sha256 recorded when it was written: a zeroed or
     truncated array is caught here (and the index rebuilt) instead of linking every mention to
     one entity. Indexes saved before checksums were recorded carry none and are read as before."""
-    from kgnlu.kg.sources.base import file_sha256
+    from kgnlu.integrity import source_checksum
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     for name, digest in (manifest.get("files") or {}).items():
         path = folder / Path(name).name  # a bare file name: never a path outside the folder
-        if not path.is_file() or file_sha256(path) != digest:
+        if not path.is_file() or source_checksum(path) != digest:
             raise LinkerIndexError(f"{path} does not match its checksum (damaged or changed since it was "
                                    "written); the linker rebuilds the index")
 

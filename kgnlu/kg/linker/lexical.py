@@ -78,7 +78,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        from kgnlu.kg.linker.index import read_strings
+        from kgnlu.kg.strings import read_strings
 
         return cls(read_strings(StringTable(folder / "lexical_vocab")), np.load(folder / "lexical_idf.npy"),
                    np.load(folder / "lexical_indptr.npy"), np.load(folder / "lexical_ids.npy", mmap_mode="r"),

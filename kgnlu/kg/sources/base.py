@@ -8,12 +8,12 @@ the manifest so a rebuild from changed inputs is visible).
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar
 
 from kgnlu.errors import SourceError
+from kgnlu.integrity import source_checksum
 from kgnlu.kg.builder import GraphBuilder
 from kgnlu.registry import Registry
 
@@ -63,7 +63,7 @@ class FileSource(Source):
         return str(self.path)
 
     def checksum(self) -> str:
-        return file_sha256(require_file(self.path))
+        return source_checksum(require_file(self.path))
 
 
 SOURCES: Registry[type[Source]] = Registry("graph source")
@@ -77,12 +77,3 @@ def require_file(path: Path) -> Path:
         raise SourceError(f"{path}: no such file")
     return path
 
-
-def file_sha256(paths: list[Path] | Path, chunk: int = 1 << 20) -> str:
-    """sha256 over the bytes of one or more files, in the order given."""
-    h = hashlib.sha256()
-    for path in [paths] if isinstance(paths, Path) else paths:
-        with open(path, "rb") as f:
-            while block := f.read(chunk):
-                h.update(block)
-    return "sha256:" + h.hexdigest()

@@ -34,8 +34,9 @@ from collections.abc import Collection
 from pathlib import Path
 
 from kgnlu.errors import DataMissingError, SourceError
+from kgnlu.integrity import source_checksum
 from kgnlu.kg.builder import GraphBuilder, alias_key
-from kgnlu.kg.sources.base import SOURCES, Source, file_sha256
+from kgnlu.kg.sources.base import SOURCES, Source
 from kgnlu.progress import track
 
 DEFAULT_MIN_POPULATION = 15000
@@ -132,7 +133,7 @@ class GeoNamesSource(Source):
 
     def checksum(self) -> str:
         # The files read plus the threshold: the same files give a different graph at another cut.
-        files_hash = file_sha256(self.files())
+        files_hash = source_checksum(self.files())
         h = hashlib.sha256(f"{files_hash}\nmin_population={self.min_population}".encode())
         return "sha256:" + h.hexdigest()
 

@@ -10,8 +10,9 @@ import importlib.util
 from pathlib import Path
 
 from kgnlu.errors import DataMissingError, SourceError
+from kgnlu.integrity import source_checksum
 from kgnlu.kg.builder import SPLITS, GraphBuilder
-from kgnlu.kg.sources.base import SOURCES, Source, file_sha256
+from kgnlu.kg.sources.base import SOURCES, Source
 from kgnlu.kg.sources.tsv import TsvSource
 
 DATASETS = ("nations", "kinships", "umls")
@@ -54,7 +55,7 @@ class PykeenSource(Source):
         return [folder / f"{s}.txt" for s in SPLITS]
 
     def checksum(self) -> str:
-        return file_sha256(self._files())
+        return source_checksum(self._files())
 
     def emit(self, builder: GraphBuilder) -> None:
         counts = builder.begin_source(self.spec, self.name, self.checksum())

@@ -28,8 +28,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kgnlu.errors import DataMissingError, ParseError
+from kgnlu.integrity import source_checksum
 from kgnlu.kg.builder import GraphBuilder, alias_key
-from kgnlu.kg.sources.base import SOURCES, Source, file_sha256
+from kgnlu.kg.sources.base import SOURCES, Source
 from kgnlu.kg.sources.wordnet_format import (
     LEXNAMES,
     POS_FILES,
@@ -113,7 +114,7 @@ class WordNetSource(Source):
 
     def checksum(self) -> str:
         # Everything that shapes the graph: the synsets and the sense counts behind the priors.
-        return file_sha256(self._files() + sense_count_files(self.directory))
+        return source_checksum(self._files() + sense_count_files(self.directory))
 
     def emit(self, builder: GraphBuilder) -> None:
         with _gc_paused():

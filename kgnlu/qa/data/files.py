@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from kgnlu.errors import QAError
@@ -37,8 +38,15 @@ def load_split(folder: str | Path, split: str) -> list[dict]:
     """The questions of one split (train, dev, test or paraphrase_dev), one dict each."""
     if split not in SPLIT_NAMES:
         raise QAError(f"split must be one of {', '.join(SPLIT_NAMES)}, got {split!r}")
-    path = Path(folder).expanduser() / f"{split}.jsonl"
+    return [record for _, record in split_lines(Path(folder).expanduser() / f"{split}.jsonl")]
+
+
+def split_lines(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """The one reader of a split file: (line number, question record) for each question.
+    :func:`load_split` keeps the records; :func:`kgnlu.qa.dataset.read_split` types them."""
+    from kgnlu.io import iter_json_lines
+
+    path = Path(path).expanduser()
     if not path.is_file():
-        raise QAError(f"{path} is missing; regenerate the data set with `kgnlu data make-qa GRAPH --out DIR`")
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        raise QAError(f"{path} is missing; generate the data set with `kgnlu data make-qa GRAPH --out {path.parent}`")
+    yield from iter_json_lines(path, "a JSON object per question (kgnlu data make-qa's format)")

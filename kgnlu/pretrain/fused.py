@@ -88,7 +88,7 @@ def build_encoder(config, spec: FusionSpec, tokenizer):
     """The plain encoder (MiniLM or a fresh shape), wrapped in a KGEncoder when the run is fused."""
     from kgnlu.encoders.encoder import Encoder
     from kgnlu.encoders.pretrained import load_minilm
-    from kgnlu.encoders.pretraining import build_encoder_config
+    from kgnlu.pretrain.config import build_encoder_config
 
     if spec.init == "minilm":
         if config.tokenizer.kind != "minilm":
@@ -122,8 +122,8 @@ def build_fusion_run(config, run_dir: Path):
     """(PretrainingModel, DataLoader, tokenizer) for a config with a ``fusion`` section."""
     from kgnlu.data.corpora import open_corpus
     from kgnlu.encoders.objectives.model import PretrainingModel
-    from kgnlu.encoders.pretraining import build_tokenizer
     from kgnlu.kg import KnowledgeGraph
+    from kgnlu.pretrain.config import build_tokenizer
 
     spec = fusion_spec(config)
     text = open_corpus("text", paths=[str(corpus_file(spec.corpus))])  # what a trained tokenizer learns from
@@ -175,7 +175,7 @@ def load_pretraining_model(run_dir: str | Path):
     from kgnlu.data.tokenizer import Tokenizer
     from kgnlu.encoders.encoder import Encoder
     from kgnlu.encoders.objectives.model import PretrainingModel
-    from kgnlu.encoders.pretraining import PretrainConfig, build_encoder_config
+    from kgnlu.pretrain.config import PretrainConfig, build_encoder_config
     from kgnlu.training.checkpoint import latest_checkpoint
 
     run = Path(run_dir)

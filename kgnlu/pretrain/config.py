@@ -1,32 +1,24 @@
-"""A pretraining run from one config: tokenizer → instances → PretrainingModel → Trainer → encoder.
+"""A pretraining run's config and the pieces every run builds from it: the tokenizer and the
+encoder config (see :mod:`kgnlu.pretrain.run` for the run itself, :mod:`kgnlu.pretrain.fused` for
+KG-fused runs).
 
     config = PretrainConfig.load("configs/bert-mini.yaml", ["model.hidden_size=128"])
-    result = run_pretraining(config)   # run folder: tokenizer/, encoder/, checkpoints/, metrics.jsonl, ...
-
-The run folder (``out_dir``) holds everything needed to use or resume the run: ``tokenizer/``
-(trained on the corpus first, or the packaged MiniLM one, and reused when present so a resumed run
-tokenizes the same way), ``pretrain_config.yaml`` (the resolved config), the Trainer's
-checkpoints and metrics, and at the end ``encoder/`` (``Encoder.save_pretrained``) and
-``summary.json``.
+    tokenizer = build_tokenizer(config.tokenizer, corpus, run_dir / "tokenizer")
+    encoder_config = build_encoder_config(config.model, tokenizer, config.data.instances.max_length)
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import torch
-from torch.utils.data import DataLoader
-
-from kgnlu.config import load_run_config, save_config, to_dict
-from kgnlu.data.corpora import Corpus, Document, open_corpus
-from kgnlu.data.instances import InstanceConfig, PretrainingCollator, PretrainingDataset
+from kgnlu.config import load_run_config
+from kgnlu.data.corpora import Corpus, Document
+from kgnlu.data.instances import InstanceConfig
 from kgnlu.data.tokenizer import (
     Tokenizer,
     load_minilm_tokenizer,
@@ -34,10 +26,8 @@ from kgnlu.data.tokenizer import (
     train_wordpiece,
 )
 from kgnlu.encoders.config import EncoderConfig
-from kgnlu.encoders.encoder import Encoder
-from kgnlu.encoders.objectives.model import PretrainingModel
 from kgnlu.errors import ConfigError
-from kgnlu.train import Trainer, TrainerConfig
+from kgnlu.train import TrainerConfig
 from kgnlu.training import distributed as dist
 
 SHAPES = ("bert", "albert", "electra", "gpt2")
@@ -77,7 +67,7 @@ class PretrainConfig:
     tokenizer: TokenizerSpec = field(default_factory=TokenizerSpec)
     data: DataSpec = field(default_factory=DataSpec)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)  # its out_dir is set to ``out_dir``
-    # KG-linked continued pretraining, fused or its control: kgnlu.fusion.pretrain.FusionSpec
+    # KG-linked continued pretraining, fused or its control: kgnlu.pretrain.fused.FusionSpec
     # (a linked corpus replaces data.corpus/instances); empty = a plain run
     fusion: dict[str, Any] = field(default_factory=dict)
 
@@ -136,40 +126,3 @@ def build_encoder_config(model: dict[str, Any], tokenizer: Tokenizer, max_length
         raise ConfigError(f"model.max_positions {config.max_positions} is below data.instances.max_length "
                           f"{max_length}; raise max_positions or shorten the instances")
     return config
-
-
-def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
-    """Train, save the encoder into ``out_dir/encoder``, and return the run summary."""
-    if not config.objectives:
-        raise ConfigError("the config names no objectives; add e.g. `objectives: {mlm: 1.0}`")
-    start = time.perf_counter()
-    run_dir = Path(config.out_dir)
-    if config.fusion:
-        from kgnlu.fusion.pretrain import build_fusion_run
-
-        model, loader, tokenizer = build_fusion_run(config, run_dir)
-    else:
-        corpus = LimitedCorpus(open_corpus(config.data.corpus, **config.data.corpus_options), config.data.max_documents)
-        tokenizer = build_tokenizer(config.tokenizer, corpus, run_dir / "tokenizer")
-        encoder_config = build_encoder_config(config.model, tokenizer, config.data.instances.max_length)
-        torch.manual_seed(config.trainer.seed)  # the initial weights follow the seed
-        model = PretrainingModel(Encoder(encoder_config), config.objectives, config.objective_options)
-        dataset = PretrainingDataset(corpus, tokenizer, config.data.instances)
-        loader = DataLoader(dataset, batch_size=config.data.batch_size, num_workers=config.data.num_workers,
-                            collate_fn=PretrainingCollator(dataset.special.pad, config.data.pad_to_multiple_of))
-    if dist.is_main():
-        save_config(to_dict(config), run_dir / "pretrain_config.yaml")
-    trainer = Trainer(model, config.trainer, loader)
-    train_start = time.perf_counter()
-    result = trainer.fit()
-    train_seconds = time.perf_counter() - train_start
-    summary = {"name": config.name, "out_dir": str(run_dir), "encoder": str(run_dir / "encoder"),
-               "tokenizer": str(run_dir / "tokenizer"), "parameters": model.encoder.num_parameters(),
-               "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad), "steps": result.step,
-               "train_seconds": round(train_seconds, 3), "total_seconds": None,
-               "metrics": result.train_metrics}
-    if dist.is_main():
-        model.encoder.save_pretrained(run_dir / "encoder")
-        summary["total_seconds"] = round(time.perf_counter() - start, 3)
-        (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return summary
