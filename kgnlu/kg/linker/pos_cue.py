@@ -25,7 +25,7 @@ WORD_CLASS = {"NOUN": "n", "PROPN": "n", "NUM": "n", "VERB": "v", "AUX": "v", "A
               "ADP": "f", "DET": "f", "PRON": "f", "CCONJ": "f", "SCONJ": "f", "PART": "f", "INTJ": "f"}
 CODE_CLASS = {1: "n", 2: "v", 3: "a", 4: "r"}  # kgnlu.kg.linker.candidates.POS_CODES, inverted
 LEFT, RIGHT = 8, 3  # tokens of context either side of the mention's head that the tagger sees
-FULL_MARGIN = 30.0  # a tag whose score leads the runner-up's by this much counts fully (perceptron units)
+FULL_MARGIN = 30.0  # a tag leading the runner-up by this much (perceptron units) counts fully; 4, 15 and 30 tied on dev
 
 
 class PosCue:
