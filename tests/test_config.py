@@ -20,7 +20,7 @@ from kgnlu.config import (
 )
 from kgnlu.data.instances import InstanceConfig
 from kgnlu.errors import ConfigError
-from kgnlu.train import TrainerConfig
+from kgnlu.training.trainer import TrainerConfig
 
 YAML = """
 trainer:

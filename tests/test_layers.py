@@ -30,18 +30,7 @@ LAYERS = ("base", "kg", "text", "data", "training", "encoders", "linker", "kge",
 BASE_MODULES = {"errors", "io", "atomic_files", "config", "registry", "progress", "integrity", "dirswap", "version"}
 
 # Upward imports not fixed yet: (importer, imported) -> why it is still there.
-ALLOWED_UPWARD: dict[tuple[str, str], str] = {
-    ("kgnlu.encoders.objectives.mlm", "kgnlu.fusion.slot_copy"):
-        "the fusion-only `copy` flag still lives in encoders' MLM objective; moving it needs a "
-        "fusion objective and a migration of saved configs' `mlm: {copy: true}` (plain-encoder "
-        "control runs use it too)",
-    ("kgnlu.distill.task", "kgnlu.eval.supersense"):
-        "task distillation fine-tunes on eval's supersense task (classifier, splits, metric); "
-        "move the task's model and data below distill or pass them in",
-    ("kgnlu.kg.graph", "kgnlu.kge.similarity"):
-        "KnowledgeGraph.similar() is public API delegating to trained embeddings; deprecate it "
-        "in favour of kgnlu.kge.similarity.similar",
-}
+ALLOWED_UPWARD: dict[tuple[str, str], str] = {}
 
 # Import loops not fixed yet: the sorted members of one strongly connected component -> why.
 ALLOWED_CYCLES: dict[tuple[str, ...], str] = {
@@ -116,7 +105,7 @@ def layer_of(module: str) -> str:
     top = parts[1]
     if top in BASE_MODULES:
         return "base"
-    if top in ("train", "training"):
+    if top == "training":
         return "training"
     if module.startswith(("kgnlu.kg.linker", "kgnlu.kg.spacy_component")):
         return "linker"  # the linker scores with encoders and POS-tags with kgnlu.text

@@ -14,9 +14,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from kgnlu.errors import ConfigError, TrainingError
-from kgnlu.train import Trainer, TrainerConfig
 from kgnlu.training.lamb import Lamb
 from kgnlu.training.optim import SCHEDULES
+from kgnlu.training.trainer import Trainer, TrainerConfig
 from tests.train_helpers import (
     Batches,
     TinyRegressor,

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from kgnlu.train import Trainer, TrainerConfig
+from kgnlu.training.trainer import Trainer, TrainerConfig
 
 REPO = Path(__file__).resolve().parents[1]
 

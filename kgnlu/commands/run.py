@@ -22,7 +22,7 @@ def run(
     """
     from kgnlu.kg import KnowledgeGraph
     from kgnlu.kg.build import DEFAULT_SOURCES, build_graph, default_graph_path
-    from kgnlu.kg.storage import graph_exists
+    from kgnlu.kg.graph_files import graph_exists
     from kgnlu.kg.summary import graph_summary, print_graph_summary
 
     if qa:
@@ -74,7 +74,7 @@ def _own_graph_tour() -> None:
     birthplaces) and answer two questions on it zero-shot: no template, no training."""
     from kgnlu.integrity import source_checksum
     from kgnlu.kg.build import build_graph, kgnlu_home
-    from kgnlu.kg.storage import graph_exists, read_manifest
+    from kgnlu.kg.graph_files import graph_exists, read_manifest
     from kgnlu.qa.api import KGQA
 
     if not EXAMPLE_GRAPH.is_file():

@@ -13,7 +13,7 @@ Three jobs share the file format (``method``):
   task-specific distillation on the WordNet supersense task (prediction-layer soft CE).
 
 Data and trainer sections are the pretraining ones (:class:`~kgnlu.pretrain.config.DataSpec`,
-:class:`~kgnlu.train.TrainerConfig`), so corpora, masking and schedules read the same everywhere.
+:class:`~kgnlu.training.trainer.TrainerConfig`), so corpora, masking and schedules read the same everywhere.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any, Literal
 from kgnlu.config import load_run_config
 from kgnlu.errors import ConfigError
 from kgnlu.pretrain.config import DataSpec
-from kgnlu.train import TrainerConfig
+from kgnlu.training.trainer import TrainerConfig
 
 METHODS = ("mlm_head", "distilbert", "tinybert")
 #: sections whose YAML value replaces the default instead of merging into it
@@ -71,7 +71,7 @@ class TaskSpec:
     """TinyBERT's second stage: task-specific distillation on WordNet supersenses (gloss → 45 labels).
 
     The teacher's classifier is fine-tuned with the supersense task's fixed recipe
-    (:class:`kgnlu.eval.supersense.FinetuneConfig`: same examples, steps, lr for every model); the
+    (:class:`kgnlu.data.supersense.FinetuneConfig`: same examples, steps, lr for every model); the
     student's classifier then sees the same train examples for as many steps, with the teacher's
     logits as its only targets.
     """

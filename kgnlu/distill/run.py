@@ -33,8 +33,8 @@ from kgnlu.distill.tinybert import TinyBertDistiller
 from kgnlu.encoders.objectives.model import PretrainingModel
 from kgnlu.io import atomic_write
 from kgnlu.pretrain.config import LimitedCorpus
-from kgnlu.train import Trainer
 from kgnlu.training import distributed as dist
+from kgnlu.training.trainer import Trainer
 
 
 def build_loader(config: DistillConfig, tokenizer) -> DataLoader:

@@ -1,6 +1,6 @@
 """TinyBERT's second stage on kgnlu's task: WordNet supersense classification (gloss → 45 labels).
 
-1. The teacher's classifier (:class:`~kgnlu.eval.supersense.SupersenseClassifier`: mean-pooled last
+1. The teacher's classifier (:class:`~kgnlu.encoders.classifier.SupersenseClassifier`: mean-pooled last
    hidden states → linear) is fine-tuned on gold labels with the task's fixed recipe, on a copy of
    the teacher (the frozen teacher is left as it was).
 2. The student — after general distillation — gets a fresh classifier trained for the same number
@@ -9,8 +9,9 @@
    ``hard_weight``, 0 by default, as in TinyBERT).
 3. Both are scored on the held-out test split (split by synset) with the task's own scorer.
 
-Everything but the distillation step is :mod:`kgnlu.eval.supersense`'s: splits, recipe, classifier,
-collation, prediction and macro F1.
+Everything but the distillation step is the task's own, shared with :mod:`kgnlu.eval.supersense`:
+splits, recipe, collation and macro F1 from :mod:`kgnlu.data.supersense`, classifier and prediction
+from :mod:`kgnlu.encoders.classifier` (both below distill in the layers).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from kgnlu.distill.config import TaskSpec
 from kgnlu.distill.tinybert import PredictionDistiller
 from kgnlu.io import atomic_write
 from kgnlu.progress import note
-from kgnlu.train import Trainer, TrainerConfig
+from kgnlu.training.trainer import Trainer, TrainerConfig
 
 
 def _trainer_config(out_dir: Path, steps: int, lr: float, recipe) -> TrainerConfig:
@@ -48,7 +49,8 @@ def task_steps(recipe, train_examples: int, spec: TaskSpec) -> int:
 
 
 def _score(classifier: nn.Module, tokenizer: Any, examples, max_length: int) -> dict[str, float]:
-    from kgnlu.eval.supersense import macro_f1, predict
+    from kgnlu.data.supersense import macro_f1
+    from kgnlu.encoders.classifier import predict
 
     predicted = predict(classifier, tokenizer, examples, max_length)
     gold = [e.label for e in examples]
@@ -59,13 +61,8 @@ def _score(classifier: nn.Module, tokenizer: Any, examples, max_length: int) -> 
 def run_task_distillation(teacher: nn.Module, student: nn.Module, tokenizer: Any, spec: TaskSpec,
                           out_dir: str | Path) -> dict[str, Any]:
     """Fine-tune the teacher's classifier, distil it into the student's, score both on test."""
-    from kgnlu.eval.supersense import (
-        LABELS,
-        FinetuneConfig,
-        SupersenseClassifier,
-        _Collate,
-        supersense_splits,
-    )
+    from kgnlu.data.supersense import LABELS, FinetuneConfig, SupersenseCollate, supersense_splits
+    from kgnlu.encoders.classifier import SupersenseClassifier
 
     out = Path(out_dir)
     recipe = from_dict(FinetuneConfig, spec.finetune, "task.finetune")
@@ -76,7 +73,7 @@ def run_task_distillation(teacher: nn.Module, student: nn.Module, tokenizer: Any
     def loader() -> DataLoader:
         torch.manual_seed(recipe.seed)  # the same shuffled batches for teacher and student
         return DataLoader(train, batch_size=recipe.batch_size, shuffle=True,
-                          collate_fn=_Collate(tokenizer, recipe.max_length))
+                          collate_fn=SupersenseCollate(tokenizer, recipe.max_length))
 
     torch.manual_seed(recipe.seed)
     tuned = copy.deepcopy(teacher)

@@ -99,7 +99,7 @@ class TinyBertDistiller(nn.Module):
 
 class PredictionDistiller(nn.Module):
     """TinyBERT's prediction-layer distillation between two classifiers with ``.logits(ids, mask, types)``
-    → (B, C) (:class:`kgnlu.eval.supersense.SupersenseClassifier`)."""
+    → (B, C) (:class:`kgnlu.encoders.classifier.SupersenseClassifier`)."""
 
     def __init__(self, teacher: nn.Module, student: nn.Module, temperature: float = 1.0, hard_weight: float = 0.0):
         super().__init__()

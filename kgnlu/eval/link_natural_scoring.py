@@ -50,8 +50,8 @@ def graph_for(name: str, default_graph: Path | None = None, home: Path | None = 
     when the file or the builder's short-name rules (:mod:`kgnlu.kg.short_names`) changed."""
     from kgnlu.integrity import source_checksum as file_sha256  # "sha256:HEX", as manifests record
     from kgnlu.kg.build import build_graph, default_graph_path, kgnlu_home
+    from kgnlu.kg.graph_files import graph_exists, read_manifest
     from kgnlu.kg.short_names import RULES_VERSION
-    from kgnlu.kg.storage import graph_exists, read_manifest
 
     ttl = graph_source(name)
     if ttl is None:

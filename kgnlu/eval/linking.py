@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kgnlu.errors import ConfigError, DataMissingError
-from kgnlu.kg.builder import alias_key
+from kgnlu.kg.graph_builder import alias_key
 from kgnlu.kg.linker.sense_split import HELDOUT_PERCENT, split_of
 from kgnlu.kg.linker.sense_split import find_lemma as _find_lemma
 

@@ -157,7 +157,7 @@ def graph_for(name: str, home: Path | None = None) -> Path:
     Turtle file built into ``$KGNLU_HOME/graphs/NAME`` (rebuilt when the file changed)."""
     from kgnlu.integrity import source_checksum as file_sha256  # "sha256:HEX", as manifests record
     from kgnlu.kg.build import build_graph, default_graph_path, kgnlu_home
-    from kgnlu.kg.storage import graph_exists, read_manifest
+    from kgnlu.kg.graph_files import graph_exists, read_manifest
 
     set_path(name)
     source = SETS[name][1]

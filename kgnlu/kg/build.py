@@ -7,10 +7,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
+from kgnlu.kg.graph_files import check_target, write_graph
 from kgnlu.kg.sources import parse_source
 from kgnlu.kg.sources.base import Source
-from kgnlu.kg.storage import check_target, write_graph
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from kgnlu.kg.builder import GraphBuilder, alias_key
+from kgnlu.kg.graph_builder import GraphBuilder, alias_key
 
 SAME_AS = "owl:sameAs"
 

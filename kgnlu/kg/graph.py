@@ -18,10 +18,10 @@ import numpy as np
 
 from kgnlu.dirswap import DirectoryPin, recover
 from kgnlu.errors import QueryError, UnknownEntityError
-from kgnlu.kg.builder import alias_key
+from kgnlu.kg.graph_builder import alias_key
+from kgnlu.kg.graph_files import read_manifest, verify_files
 from kgnlu.kg.manifest_check import check_counts
 from kgnlu.kg.namespaces import PREFIXES, compact, expand, local_name, name_words
-from kgnlu.kg.storage import read_manifest, verify_files
 from kgnlu.kg.strings import StringTable
 from kgnlu.kg.traversal import CSRWalker, Step, Subgraph
 
@@ -260,12 +260,6 @@ class KnowledgeGraph:
         ids, rels = self.entity_ids(), [self.relation_id(r) for r in range(self.num_relations)]
         return {(ids[h], rels[r], ids[t]) for h, r, t in np.asarray(self.triples).tolist()}
 
-    def similar(self, entity: str | int, k: int = 10, name: str | None = None) -> list[tuple[int, float]]:
-        """The ``k`` nearest entities by trained graph embeddings (``kgnlu kge train``), via faiss."""
-        from kgnlu.kge.similarity import similar
-
-        return similar(self, entity, k, name)
-
     # -- interop -------------------------------------------------------------------------------
     def to_networkx(self, subgraph: Subgraph | None = None):
         """A networkx MultiDiGraph of ``subgraph`` (or of the whole graph, if small enough)."""
@@ -285,7 +279,7 @@ class KnowledgeGraph:
         if self._store is None:
             if not self.manifest.get("has_store", False):
                 raise QueryError(f"{self.path} was built without a SPARQL store; rebuild it with one")
-            from kgnlu.kg.store import open_store
+            from kgnlu.kg.sparql_store import open_store
 
             self._store = open_store(self._store_path)
         return self._store

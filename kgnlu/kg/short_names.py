@@ -42,7 +42,7 @@ import unicodedata
 from collections import defaultdict
 from functools import cache
 
-from kgnlu.kg.builder import GraphBuilder, alias_key
+from kgnlu.kg.graph_builder import GraphBuilder, alias_key
 from kgnlu.kg.namespaces import local_name, name_words
 
 # Recorded in the manifest as the checksum of the "short-names" source: a graph built under other

@@ -1,7 +1,7 @@
 """The training triples as the shared trainer's data: one permutation per epoch, in batches.
 
 The triples stay on the training device; an epoch is one ``randperm`` (a function of the seed and
-the epoch, so :class:`kgnlu.train.Trainer` can replay an interrupted epoch exactly on resume) and
+the epoch, so :class:`kgnlu.training.trainer.Trainer` can replay an interrupted epoch exactly on resume) and
 a batch is one gather. Under DDP every rank takes a strided, equal share of the same permutation,
 so together the ranks see each triple once per epoch and take the same number of steps.
 """

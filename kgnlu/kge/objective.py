@@ -1,4 +1,4 @@
-"""A KGE model with its training loss, as one module for :class:`kgnlu.train.Trainer`.
+"""A KGE model with its training loss, as one module for :class:`kgnlu.training.trainer.Trainer`.
 
 ``forward(batch [B, 3]) → {"loss": scalar}``: sLCWA (negatives drawn from torch's global RNG,
 which the trainer seeds per rank and restores on resume) or 1-N scoring, plus the regulariser.

@@ -5,7 +5,7 @@
 
 This module only builds the pieces — the model with its loss (:class:`~kgnlu.kge.objective.KGEObjective`),
 the batches (:class:`~kgnlu.kge.batches.TripleBatches`), the constraints after each step and the
-validation MRR — and hands them to :class:`kgnlu.train.Trainer`, which runs the loop: progress bar,
+validation MRR — and hands them to :class:`kgnlu.training.trainer.Trainer`, which runs the loop: progress bar,
 ``metrics.jsonl`` and ``curves.png``, exact-resume checkpoints (``out_dir/checkpoints/``), early
 stopping on validation MRR with the best weights in ``out_dir/best/``, and DDP under ``torchrun``
 (each rank a strided share of the same permutation; gradients averaged; rank 0 validates).
@@ -41,9 +41,9 @@ from kgnlu.kge.sparse import (
     resolve_sparse,
     touched_rows,
 )
-from kgnlu.train import Trainer, TrainerConfig
 from kgnlu.training import checkpoint as ckpt
 from kgnlu.training import distributed as dist
+from kgnlu.training.trainer import Trainer, TrainerConfig
 
 # The optimisers' ε: torch's defaults, which PyKEEN (Adam) and Lacroix et al. (Adagrad) train with.
 EPS = {"adam": 1e-8, "adagrad": 1e-10}

@@ -27,8 +27,8 @@ from kgnlu.data.tokenizer import (
 )
 from kgnlu.encoders.config import EncoderConfig
 from kgnlu.errors import ConfigError
-from kgnlu.train import TrainerConfig
 from kgnlu.training import distributed as dist
+from kgnlu.training.trainer import TrainerConfig
 
 SHAPES = ("bert", "albert", "electra", "gpt2")
 #: sections whose YAML value replaces the default instead of merging into it

@@ -33,8 +33,8 @@ from kgnlu.pretrain.config import (
     build_encoder_config,
     build_tokenizer,
 )
-from kgnlu.train import Trainer
 from kgnlu.training import distributed as dist
+from kgnlu.training.trainer import Trainer
 
 
 def run_pretraining(config: PretrainConfig) -> dict[str, Any]:

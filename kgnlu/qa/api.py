@@ -264,7 +264,7 @@ class KGQA:
 
     def facts(self, question: str, limit: int = 8) -> list[str]:
         """Retrieved graph facts as sentences ("Lyon country France."), for few-shot prompts."""
-        from kgnlu.qa.prompting import retrieved_facts
+        from kgnlu.qa.fewshot_with_facts import retrieved_facts
 
         return retrieved_facts(self, question, limit)
 
@@ -272,7 +272,7 @@ class KGQA:
                        instruction: str = "", with_facts: bool = True) -> dict:
         """Few-shot mode: score ``choices`` with a causal LM (``kgnlu.qa.fewshot.CausalLMScorer``),
         ``demos`` as in-context examples, retrieved graph facts in the prompt when ``with_facts``."""
-        from kgnlu.qa.prompting import fewshot_answer
+        from kgnlu.qa.fewshot_with_facts import fewshot_answer
 
         return fewshot_answer(self, scorer, question, choices, demos, instruction, with_facts)
 

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from kgnlu.errors import CheckpointError, ConfigError, QAError
 from kgnlu.qa.data.capitals import country_capital_examples
-from kgnlu.qa.prompts import (
+from kgnlu.qa.fewshot_prompts import (
     DEFAULT_FORMAT,
     DEFAULT_INSTRUCTION,
     FewShotExample,

@@ -120,7 +120,7 @@ class RerankBatches:
 def train_reranker(reranker, examples: list[RerankExample], descriptions: list[str], cfg, work_dir,
                    log=print) -> dict:
     """Fine-tune ``reranker`` on ``examples`` (``cfg``: QAConfig's reranker_* knobs); the report."""
-    from kgnlu.train import Trainer, TrainerConfig
+    from kgnlu.training.trainer import Trainer, TrainerConfig
 
     steps = max(1, cfg.reranker_epochs * -(-len(examples) // cfg.reranker_batch_size))
     trainer_cfg = TrainerConfig(out_dir=str(work_dir), max_steps=steps, lr=cfg.reranker_lr, schedule="linear",

@@ -247,7 +247,7 @@ def fit_qa_model(qa, model: QAModel, data: TrainingQuestions, features: Question
                  log: Callable[[str], None] = print, work_dir: Path | None = None) -> dict:
     """Stage 4: train the path-scorer members, then the GNN on retrieved subgraphs, then (with
     ``cfg.reranker``) the reranker; the trainers' metrics (``path_scorer``, ``gnn``, ``reranker``)."""
-    from kgnlu.train import Trainer, TrainerConfig
+    from kgnlu.training.trainer import Trainer, TrainerConfig
 
     tensors, topic = features.tensors, features.topic
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="kgnlu-qa-"))

@@ -10,9 +10,9 @@ from kgnlu.distill import (
     build_student,
 )
 from kgnlu.encoders import Encoder
+from kgnlu.encoders.classifier import SupersenseClassifier
 from kgnlu.encoders.objectives.model import PretrainingModel
-from kgnlu.eval.supersense import SupersenseClassifier
-from kgnlu.train import Trainer, TrainerConfig
+from kgnlu.training.trainer import Trainer, TrainerConfig
 from tests.encoders.conftest import ragged_batch, tiny
 
 

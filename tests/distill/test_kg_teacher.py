@@ -8,7 +8,7 @@ from kgnlu.distill.kg_student import build_kg_student, injection_positions
 from kgnlu.encoders import Encoder
 from kgnlu.errors import DistillationError
 from kgnlu.fusion import KGEncoder
-from kgnlu.train import Trainer, TrainerConfig
+from kgnlu.training.trainer import Trainer, TrainerConfig
 from tests.encoders.conftest import tiny
 from tests.fusion.conftest import ENTITY_SIZE, NUM_ENTITIES, entity_batch, token_batch
 

@@ -154,7 +154,7 @@ def test_shipped_sets_validate_and_their_snapshots_equal_the_gold(shipped_graphs
 def test_the_default_set_snapshot_equals_the_gold_on_the_default_graph():
     from kgnlu.kg import KnowledgeGraph
     from kgnlu.kg.build import default_graph_path
-    from kgnlu.kg.storage import graph_exists
+    from kgnlu.kg.graph_files import graph_exists
 
     path = default_graph_path()
     if not graph_exists(path):

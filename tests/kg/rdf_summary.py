@@ -3,7 +3,7 @@ whose internal ids differ (different sources, orders or parse paths)."""
 
 from __future__ import annotations
 
-from kgnlu.kg.builder import GraphBuilder, GraphData
+from kgnlu.kg.graph_builder import GraphBuilder, GraphData
 
 
 def summarize(data: GraphData | GraphBuilder, *, bnodes: bool = True) -> dict:

@@ -58,7 +58,7 @@ def test_drop_derived_drops_them_and_says_so(tmp_path, capsys):
 
 
 def test_a_rebuild_failing_at_the_swap_leaves_the_graph_and_its_artefacts_untouched(tmp_path, monkeypatch):
-    import kgnlu.kg.storage as storage
+    import kgnlu.kg.graph_files as graph_files
 
     src, graph = graph_with_artefacts(tmp_path)
 
@@ -66,7 +66,7 @@ def test_a_rebuild_failing_at_the_swap_leaves_the_graph_and_its_artefacts_untouc
         assert (staging / "embeddings" / "tiny").is_dir()
         raise OSError("disk gone")
 
-    monkeypatch.setattr(storage, "swap_into_place", crash)
+    monkeypatch.setattr(graph_files, "swap_into_place", crash)
     with pytest.raises(OSError, match="disk gone"):
         build_graph([str(src)], graph, store=False, force=True)
     assert load_embeddings(graph, "tiny").entity.shape[0] == 3

@@ -6,8 +6,8 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from kgnlu.kg.builder import GraphBuilder, alias_key
 from kgnlu.kg.equivalence import link_equivalents
+from kgnlu.kg.graph_builder import GraphBuilder, alias_key
 from kgnlu.kg.sources.geonames import GeoNamesSource
 from kgnlu.kg.sources.wordnet import DEFAULT_DIR, WordNetSource
 

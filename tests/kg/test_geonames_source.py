@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from kgnlu.errors import SourceError
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.sources import parse_source
 from kgnlu.kg.sources.geonames import GeoNamesSource, _fold, city_cut, geonames_data_dir
 

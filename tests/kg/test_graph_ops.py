@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kgnlu.errors import UnknownEntityError
-from kgnlu.kg.storage import csr_indptr
+from kgnlu.kg.graph_files import csr_indptr
 from kgnlu.kg.traversal import CSRWalker, gather
 
 
@@ -142,8 +142,8 @@ def test_to_networkx_and_rdflib(family_graph):
 
 def test_exact_label_beats_a_folded_alias_with_higher_prior(tmp_path):
     from kgnlu.kg import KnowledgeGraph
-    from kgnlu.kg.builder import GraphBuilder
-    from kgnlu.kg.storage import write_graph
+    from kgnlu.kg.graph_builder import GraphBuilder
+    from kgnlu.kg.graph_files import write_graph
 
     b = GraphBuilder()
     b.entity("x:animal", label="cat")

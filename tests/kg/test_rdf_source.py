@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from kgnlu.errors import ParseError, SourceError
 from kgnlu.kg import KnowledgeGraph
 from kgnlu.kg.build import build_graph
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.sources import ntriples_fast, parse_source
 from kgnlu.kg.sources.rdf import RdfSource, blank_node_scope, read_quads
 from kgnlu.kg.sources.rdf_mapping import RdfMapper

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.short_names import RULES_VERSION, SHORT_WEIGHT, add_short_names
 from kgnlu.kg.sources.rdf import RdfSource
 from tests.conftest import require_wordnet

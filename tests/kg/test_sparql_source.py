@@ -15,7 +15,7 @@ import pytest
 from kgnlu.errors import ConfigError, SourceError
 from kgnlu.kg import KnowledgeGraph
 from kgnlu.kg.build import build_graph
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.sources.rdf import RdfSource
 from kgnlu.kg.sources.sparql import SparqlSource
 from tests.kg.rdf_summary import summarize

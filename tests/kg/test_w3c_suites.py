@@ -16,7 +16,7 @@ import rdflib
 from rdflib.namespace import RDF
 
 from kgnlu.errors import ParseError
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.sources.rdf import RdfSource, read_quads
 
 # CI keeps the suites beside the repository: ../shared/testsuites relative to the repo root.

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kgnlu.errors import DataMissingError, ParseError
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.sources import parse_source
 from kgnlu.kg.sources.wordnet import WordNetSource, kind_lexname, kind_pos
 from kgnlu.kg.sources.wordnet_format import (

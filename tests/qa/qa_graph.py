@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.sources.base import Source
 
 CONTINENTS = ["Europe", "Asia", "Africa", "Oceania"]

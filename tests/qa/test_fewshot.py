@@ -20,7 +20,7 @@ from kgnlu.qa.fewshot import (
     lm_choice_scores,
     perplexity,
 )
-from kgnlu.qa.prompts import sample_demos
+from kgnlu.qa.fewshot_prompts import sample_demos
 
 TEXTS = ["the cat sat on the mat", "what is the capital of France? Paris is the capital",
          "a dog is a domestic animal", "Q: where is Rome?\nA: Italy"] * 10
@@ -227,4 +227,4 @@ def test_fewshot_scoring_imports_without_the_linker_stack():
     """The GPU machine has torch but not spaCy, pyoxigraph or faiss: few-shot scoring must load there."""
     from tests.conftest import assert_imports_without
 
-    assert_imports_without("kgnlu.qa.fewshot, kgnlu.qa.prompts", ("spacy", "pyoxigraph", "faiss"))
+    assert_imports_without("kgnlu.qa.fewshot, kgnlu.qa.fewshot_prompts", ("spacy", "pyoxigraph", "faiss"))

@@ -245,7 +245,7 @@ def test_fewshot_mode_puts_retrieved_facts_in_the_prompt(trained, tiny_text_mode
 
     from kgnlu.encoders import Encoder, EncoderConfig
     from kgnlu.qa.fewshot import CausalLMScorer
-    from kgnlu.qa.prompts import FewShotExample
+    from kgnlu.qa.fewshot_prompts import FewShotExample
 
     qa, _, _ = trained
     tokenizer = tiny_text_model[1]

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.sources.base import Source
 from kgnlu.qa import QAConfig
 from kgnlu.qa.choice_baselines import MiniLMChooser, lesk_choose, most_frequent_sense

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kgnlu.errors import ConfigError
-from kgnlu.kg.storage import csr_indptr
+from kgnlu.kg.graph_files import csr_indptr
 from kgnlu.kg.traversal import CSRWalker
 from kgnlu.qa.data.generate import answer_set
 from kgnlu.qa.graph_profile import GraphProfile

@@ -4,7 +4,7 @@ name unambiguously. (tests/qa/qa_graph.py is the KGQA model's fixture; this one 
 
 from __future__ import annotations
 
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.sources.base import Source
 
 # id, label, kind

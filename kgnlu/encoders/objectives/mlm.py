@@ -5,7 +5,8 @@ The head computes logits only at those M positions, so loss and accuracy count e
 
 ``copy=True`` (fused encoders with graph slots): at a slot's masked tokens the prediction mixes in
 a copy of the slot candidates' label wordpieces, weighted by KAR's candidate scores
-(:mod:`kgnlu.fusion.slot_copy`, KGLM's alias copying); batches without
+(:mod:`kgnlu.encoders.objectives.copy_mixture`, KGLM's alias copying; the fusion layer builds
+the candidates' pieces, :mod:`kgnlu.fusion.slot_copy`); batches without
 ``entity_candidate_pieces`` get plain MLM.
 """
 
@@ -29,7 +30,7 @@ class MaskedLM(Objective):
         self.head = build_head("mlm", encoder)
         self.copy = None
         if copy:
-            from kgnlu.fusion.slot_copy import SlotCopy  # the fusion package only when asked for
+            from kgnlu.encoders.objectives.copy_mixture import SlotCopy
 
             self.copy = SlotCopy(encoder.config.hidden_size)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from kgnlu.errors import ConfigError, LinkerIndexError
-from kgnlu.kg.builder import alias_key
+from kgnlu.kg.graph_builder import alias_key
 from kgnlu.kg.linker.cache import (
     EMBEDDINGS,
     cache_folder,

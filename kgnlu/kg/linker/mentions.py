@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 
-from kgnlu.kg.builder import alias_key
+from kgnlu.kg.graph_builder import alias_key
 
 # morphy(7WN) detachment rules: (suffix, replacement) per part of speech.
 MORPHY_RULES: dict[str, tuple[tuple[str, str], ...]] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from kgnlu.kg.builder import alias_key
+from kgnlu.kg.graph_builder import alias_key
 
 HELDOUT_PERCENT = 10
 

@@ -48,7 +48,7 @@ def sense_training_data(directory: Path | str, *, split_of: Callable[[str], str]
     (default: the evaluation's non-held-out "dev" synsets) are examples or candidates."""
     import spacy
 
-    from kgnlu.kg.builder import alias_key
+    from kgnlu.kg.graph_builder import alias_key
     from kgnlu.kg.linker.mentions import Morphology
     from kgnlu.kg.linker.sense_split import find_lemma as _find_lemma
     from kgnlu.kg.linker.sense_split import split_of as default_split

@@ -2,7 +2,7 @@
 
 A source is made from the text of a CLI spec (``wordnet:/usr/share/wordnet``, ``geonames:15000``,
 ``pykeen:nations``, ``sparql:URL``, or a file path) and writes its records into a
-:class:`~kgnlu.kg.builder.GraphBuilder`. ``checksum()`` identifies the exact input (recorded in
+:class:`~kgnlu.kg.graph_builder.GraphBuilder`. ``checksum()`` identifies the exact input (recorded in
 the manifest so a rebuild from changed inputs is visible).
 """
 
@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from kgnlu.errors import SourceError
 from kgnlu.integrity import source_checksum
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.registry import Registry
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kgnlu.errors import DataMissingError, SourceError
 from kgnlu.integrity import source_checksum
-from kgnlu.kg.builder import SPLITS, GraphBuilder
+from kgnlu.kg.graph_builder import SPLITS, GraphBuilder
 from kgnlu.kg.sources.base import SOURCES, Source
 from kgnlu.kg.sources.tsv import TsvSource
 

@@ -2,7 +2,7 @@
 
 ``read_quads(path)`` is the reusable reader: pyoxigraph quads from any supported file, syntax
 errors as :class:`~kgnlu.errors.ParseError` with file, line and column. :class:`RdfSource` maps
-the statements into a :class:`~kgnlu.kg.builder.GraphBuilder` (see :mod:`rdf_mapping` for what
+the statements into a :class:`~kgnlu.kg.graph_builder.GraphBuilder` (see :mod:`rdf_mapping` for what
 becomes a triple, label, alias, text or kind) and records the file so the graph's SPARQL store
 loads it verbatim, literals and named graphs included. N-Triples and N-Quads take the line-level
 fast path of :mod:`ntriples_fast`; the other formats go term by term through pyoxigraph, and
@@ -26,7 +26,7 @@ import rdflib
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat
 
 from kgnlu.errors import ParseError, SourceError
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.sources.base import SOURCES, FileSource
 from kgnlu.kg.sources.ntriples_fast import BATCH, ingest_lines
 from kgnlu.kg.sources.rdf_formats import (

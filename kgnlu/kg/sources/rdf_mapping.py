@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.namespaces import (
     ALIAS_PREDICATES,
     LABEL_PREDICATES,

@@ -29,7 +29,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
 from kgnlu.errors import ConfigError, SourceError
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.sources.base import SOURCES, Source
 from kgnlu.kg.sources.rdf import blank_node_scope, from_rdflib
 from kgnlu.kg.sources.rdf_mapping import RdfMapper

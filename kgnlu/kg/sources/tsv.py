@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from kgnlu.errors import ParseError
-from kgnlu.kg.builder import GraphBuilder
+from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.namespaces import MINTED_SCHEME, PREFIXES, mint
 from kgnlu.kg.sources.base import SOURCES, FileSource
 from kgnlu.progress import progress_bar

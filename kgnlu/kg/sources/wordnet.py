@@ -29,7 +29,7 @@ from pathlib import Path
 
 from kgnlu.errors import DataMissingError, ParseError
 from kgnlu.integrity import source_checksum
-from kgnlu.kg.builder import GraphBuilder, alias_key
+from kgnlu.kg.graph_builder import GraphBuilder, alias_key
 from kgnlu.kg.sources.base import SOURCES, Source
 from kgnlu.kg.sources.wordnet_format import (
     LEXNAMES,

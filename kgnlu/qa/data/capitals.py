@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from kgnlu.errors import ConfigError, QAError, UnknownEntityError
-from kgnlu.qa.prompts import FewShotExample
+from kgnlu.qa.fewshot_prompts import FewShotExample
 
 CAPITAL_RELATION = "gnrel:capital"
 QUESTION = "What is the capital of {country}?"

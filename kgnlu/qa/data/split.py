@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 
 from kgnlu.errors import ConfigError
-from kgnlu.kg.builder import alias_key
+from kgnlu.kg.graph_builder import alias_key
 
 SPLITS = ("train", "dev", "test")
 PARAPHRASE = "paraphrase_dev"  # dev questions reworded with held-out wordings (consulted while tuning)

@@ -27,10 +27,10 @@ import numpy as np
 
 from kgnlu.dirswap import clean_stale, new_staging, swap_into_place, target_lock
 from kgnlu.errors import GraphExistsError, GraphIntegrityError
-from kgnlu.kg.builder import SPLITS, GraphData
+from kgnlu.kg.graph_builder import SPLITS, GraphData
 from kgnlu.kg.manifest_check import check_file_list
 from kgnlu.kg.namespaces import PREFIXES
-from kgnlu.kg.store import build_store
+from kgnlu.kg.sparql_store import build_store
 from kgnlu.kg.strings import write_strings
 from kgnlu.progress import progress_bar
 from kgnlu.version import __version__

@@ -3,7 +3,7 @@
 Sources call ``entity``/``relation``/``triple``/``alias`` with external ids (CURIEs or IRIs).
 The builder gives each entity and relation a contiguous int id in first-seen order, accumulates
 alias weights into priors p(e|m), and at ``finalize()`` returns a :class:`GraphData` of numpy arrays
-that :mod:`kgnlu.kg.storage` writes to disk. Everything an RDF store needs beside the triples is
+that :mod:`kgnlu.kg.graph_files` writes to disk. Everything an RDF store needs beside the triples is
 kept too (labels, texts, kinds), plus RDF files to bulk-load verbatim.
 """
 
@@ -60,7 +60,7 @@ class SourceCounts:
 
 @dataclass
 class GraphData:
-    """A finished graph in memory, ready for :func:`kgnlu.kg.storage.write_graph`."""
+    """A finished graph in memory, ready for :func:`kgnlu.kg.graph_files.write_graph`."""
 
     name: str
     entity_ids: list[str]  # external ids (CURIE or IRI), index = internal id

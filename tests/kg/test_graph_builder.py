@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from kgnlu.errors import ConfigError
-from kgnlu.kg.builder import GraphBuilder, alias_key
+from kgnlu.kg.graph_builder import GraphBuilder, alias_key
 
 
 def test_interning_is_first_seen_order_and_bulk_matches_single():

@@ -1,5 +1,5 @@
 """Few-shot mode: KGQA's retrieved graph facts in a GPT-3-style prompt, choices scored by a causal
-LM's length-normalised log-likelihood (prompt layout and scoring: :mod:`kgnlu.qa.prompts`,
+LM's length-normalised log-likelihood (prompt layout and scoring: :mod:`kgnlu.qa.fewshot_prompts`,
 :mod:`kgnlu.qa.fewshot`)."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def fewshot_answer(qa, scorer, question: str, choices: Sequence[str], demos: Seq
     """Zero-shot (no ``demos``), one-shot or few-shot: the prompt, the facts it holds, a score per
     choice (mean log-probability per token) and the best choice."""
     from kgnlu.qa.fewshot import lm_choice_scores
-    from kgnlu.qa.prompts import DEFAULT_INSTRUCTION, build_prompt
+    from kgnlu.qa.fewshot_prompts import DEFAULT_INSTRUCTION, build_prompt
 
     facts = retrieved_facts(qa, question) if with_facts else []
     prompt = build_prompt(instruction or DEFAULT_INSTRUCTION, list(demos), question, facts=facts)

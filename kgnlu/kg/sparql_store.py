@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kgnlu.errors import SourceError
-from kgnlu.kg.builder import GraphData
+from kgnlu.kg.graph_builder import GraphData
 from kgnlu.kg.namespaces import KGNLU_KIND, RDFS_COMMENT, RDFS_LABEL, expand
 
 _LINE_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
