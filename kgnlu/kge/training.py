@@ -14,7 +14,6 @@ KGE's epochs become trainer steps (``epochs × batches per epoch``); the trainer
 
 from __future__ import annotations
 
-import copy
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -234,12 +233,3 @@ def _history(logged: dict[tuple[str, str], list[tuple[int, float]]], per_epoch: 
         for step, value in logged.get(("eval", key), []):
             records.setdefault(step, {"epoch": step // per_epoch})[name] = value
     return [records[step] for step in sorted(records)]
-
-
-def clone_config(config: TrainConfig, **changes) -> TrainConfig:
-    """A copy with top-level fields changed (configs are plain dataclasses)."""
-    out = copy.deepcopy(config)
-    for key, value in changes.items():
-        setattr(out, key, value)
-    out.__post_init__()
-    return out

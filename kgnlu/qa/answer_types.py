@@ -25,12 +25,3 @@ def kind_distribution(kg, entities: Iterable[int]) -> np.ndarray:
         np.add.at(out, np.asarray(kg.entity_kinds[np.asarray(ids)], dtype=np.int64), 1.0)
         out /= out.sum()
     return out
-
-
-def describe_kind(kind: str) -> str:
-    """``geonames:city`` → ``city``; ``wordnet:noun.animal`` → ``animal (noun)``."""
-    source, _, name = kind.partition(":")
-    if source == "wordnet" and "." in name:
-        pos, lex = name.split(".", 1)
-        return f"{lex} ({pos})"
-    return name or kind

@@ -19,11 +19,6 @@ def choice_name(choice: str) -> str:
     return ARTICLES.sub("", choice.strip()).strip(" .?!,;:")
 
 
-def has_article(choice: str) -> bool:
-    """An article says the choice is a noun phrase ("a drill" is the tool, not the verb)."""
-    return bool(ARTICLES.match(choice.strip()))
-
-
 def choice_context(question: str, choices: Sequence[str]) -> str:
     """``question`` with each choice (as written, then its bare name) removed as whole words."""
     context = question
