@@ -42,11 +42,13 @@ $(STAMP): pyproject.toml Makefile | $(PY)
 	rm -f $(VENV)/.kgnlu-installed-*
 	touch $@
 
-# WordNet 3.0 (and the kernel docs corpus) come from Debian packages.
+# WordNet 3.0, the kernel docs corpus and headless Chromium (browser tests of `kgnlu serve`)
+# come from Debian packages.
 data:
 	@need=""; \
 	[ -f $(WORDNET_DIR)/data.noun ] && [ -f $(WORDNET_DIR)/index.sense ] || need="$$need wordnet-base wordnet-sense-index"; \
 	[ -d $(LINUX_DOC_DIR)/Documentation ] || need="$$need linux-doc-6.1"; \
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || need="$$need chromium chromium-driver"; \
 	if [ -n "$$need" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$need"; \
@@ -63,11 +65,19 @@ data:
 	fi
 
 lint: install
-	$(VENV)/bin/ruff check kgnlu tests bench
+	$(VENV)/bin/ruff check kgnlu tests bench scripts
+
+# Every benchmark, ours and the peer side by side; each stores reports/bench/NAME.json (its JSON
+# line plus the machine), then README's results table is regenerated from those files.
+bench: setup
+	$(PIP) install -q -e '.[bench]'
+	@for b in bench/*.py; do case $$b in */common.py) continue;; esac; echo "== $$b"; $(PY) $$b | tail -1; done
+	$(PY) scripts/bench_table.py
 
 bench-quick: setup
 	$(PIP) install -q -e '.[bench]'
 	@for b in bench/*.py; do case $$b in */common.py) continue;; esac; echo "== $$b"; $(PY) $$b --quick | tail -1; done
+	$(PY) scripts/bench_table.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

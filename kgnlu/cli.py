@@ -17,6 +17,7 @@ from kgnlu.commands.pretrain import pretrain as pretrain_command
 from kgnlu.commands.qa import app as qa_app
 from kgnlu.commands.run import run as run_command
 from kgnlu.commands.senses import train_senses as train_senses_command
+from kgnlu.commands.serve import serve as serve_command
 from kgnlu.errors import KgnluError
 
 
@@ -57,6 +58,7 @@ app.command("pretrain")(pretrain_command)
 app.add_typer(qa_app, name="qa")
 app.command("distill")(distill_command)
 app.command("train-senses")(train_senses_command)
+app.command("serve")(serve_command)
 
 
 def main(argv: list[str] | None = None) -> int:

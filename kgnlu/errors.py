@@ -157,3 +157,54 @@ class InputTooLargeError(KgnluError, ValueError):
     """An input is over a size limit that keeps memory bounded; says the limit and how to split or raise it."""
 
     code = "E051"
+
+
+# `kgnlu serve` (the HTTP API, kgnlu/serve/): E100–E109. kgnlu.serve.problems maps each to its HTTP status.
+
+
+class RequestInvalidError(KgnluError, ValueError):
+    """An HTTP request's body or parameters do not fit the endpoint (bad JSON, a missing or mistyped field)."""
+
+    code = "E100"
+
+
+class RequestTextTooLongError(RequestInvalidError):
+    """A text or question in a request is longer than the server's limit; says the limit and how to raise it."""
+
+    code = "E101"
+
+
+class RequestBodyTooLargeError(KgnluError, ValueError):
+    """A request body is over the server's size limit (1 MB by default)."""
+
+    code = "E102"
+
+
+class RequestUnauthorizedError(KgnluError, PermissionError):
+    """The server wants a bearer token (--token / $KGNLU_TOKEN) and the request has none or a wrong one."""
+
+    code = "E103"
+
+
+class RequestTimeoutError(KgnluError, TimeoutError):
+    """A request ran past the server's per-request time limit (--timeout); the server stays up."""
+
+    code = "E104"
+
+
+class RouteNotFoundError(KgnluError, LookupError):
+    """No endpoint at that path or for that method; /docs lists them."""
+
+    code = "E105"
+
+
+class ServerInternalError(KgnluError, RuntimeError):
+    """A request failed on a bug inside the server; the server log has the traceback."""
+
+    code = "E106"
+
+
+class ServeStartError(KgnluError, OSError):
+    """`kgnlu serve` cannot start (the port is taken, the address cannot be bound, the workers do not start)."""
+
+    code = "E107"

@@ -181,8 +181,11 @@ def pretrain(spec: RunSpec, budget: Budget, data_root: Path, runs_root: Path) ->
     summary_path = run_dir / "summary.json"
     if summary_path.is_file():
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        planned = PretrainConfig.load(run_dir / "pretrain_config.yaml").trainer.lr
-        if summary.get("steps") == spec.steps and planned == run_lr(spec, budget):
+        saved = PretrainConfig.load(run_dir / "pretrain_config.yaml")
+        planned = pretrain_config(spec, budget, data_root, runs_root)
+        # the instances too: a run trained with another masking or generator input is not this plan's run
+        if (summary.get("steps") == spec.steps and saved.trainer.lr == run_lr(spec, budget)
+                and saved.data.instances == planned.data.instances):
             return summary
         shutil.rmtree(run_dir)  # a different plan: start over
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -203,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "pretraining", help="report folder")
     parser.add_argument("--wordnet-dir", type=Path, default=Path("/usr/share/wordnet"))
     parser.add_argument("--linux-doc-dir", type=Path, default=Path("/usr/share/doc/linux-doc-6.1/Documentation"))
-    parser.add_argument("--evaluations", default="probe,pairs,gpt2,finetune,spread",
+    parser.add_argument("--evaluations", default="probe,pairs,gpt2,finetune,spread,mlm",
                         help="evaluations to run where not cached (others are reported only if cached)")
     parser.add_argument("--steps", type=int, default=None, help="steps of the ALBERT sweep and GPT-2")
     parser.add_argument("--core-steps", type=int, default=None, help="steps of ELECTRA and the docs runs "

@@ -228,7 +228,7 @@ def test_pretrain_loads_its_shipped_yamls():
     assert bert.model == {"shape": "bert", "hidden_size": 256, "num_layers": 4, "num_heads": 4, "ffn_size": 1024,
                           "max_positions": 128}
     assert bert.objectives == {"mlm": 1.0, "nsp": 1.0} and bert.tokenizer.vocab_size == 8192
-    assert bert.data.instances.kind == "nsp" and bert.data.instances.masking.strategy == "whole_word"
+    assert bert.data.instances.kind == "nsp" and bert.data.instances.masking.strategy == "token"
     assert bert.data.num_workers == 0 and bert.data.pad_to_multiple_of == 8  # defaults the file leaves out
     assert (bert.trainer.max_steps, bert.trainer.lr, bert.trainer.out_dir) == (20000, 5e-4, "runs/bert-mini")
     small = PretrainConfig.load(CONFIGS / "bert-mini.yaml", ["model.hidden_size=32", "trainer.seed=4",

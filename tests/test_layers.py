@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1] / "kgnlu"
 
 # Lowest first: a module may import its own layer and any layer to its left.
 LAYERS = ("base", "kg", "text", "data", "training", "encoders", "linker", "kge", "fusion",
-          "pretrain", "distill", "qa", "eval", "cli")
+          "pretrain", "distill", "qa", "eval", "serve", "cli")
 
 # Top-level helpers every layer may use.
 BASE_MODULES = {"errors", "io", "atomic_files", "config", "registry", "progress", "integrity", "dirswap", "version"}

@@ -2,12 +2,15 @@
 
     kgnlu distill --config configs/distill-mlm-head.yaml   # MiniLM has no MLM head: fit one, teacher frozen
     kgnlu distill --config configs/distill-3layer.yaml     # DistilBERT-style 3-layer student
-    kgnlu distill --config configs/distill-2layer.yaml     # TinyBERT-style 2-layer student (+ task stage)
+    kgnlu distill --config configs/distill-2layer.yaml     # TinyBERT-style 2-layer copy (earlier, not the paper's recipe)
+    kgnlu distill --config configs/distill-tinybert-4layer.yaml  # TinyBERT as the paper: from scratch, 2-step task stage
 
 One concept per file: :mod:`.config` (the job), :mod:`.layer_map`, :mod:`.student` (building,
 initialising, projecting, saving), :mod:`.kg_student` (students of KG-fused teachers),
-:mod:`.losses`, :mod:`.mlm_head`, :mod:`.distilbert`, :mod:`.tinybert`, :mod:`.task`
-(supersense task-specific stage), :mod:`.teacher` (loading), :mod:`.run`.
+:mod:`.losses`, :mod:`.scores` (pre-softmax attention scores), :mod:`.mlm_head`, :mod:`.distilbert`,
+:mod:`.tinybert`, :mod:`.task` (supersense task-specific stage), :mod:`.augmentation` (TinyBERT's
+data augmentation), :mod:`.teacher` (loading), :mod:`.verdict` (goal verdicts: strict retention,
+speed noise), :mod:`.run`.
 """
 
 from kgnlu.distill.config import DistillConfig, StudentSpec, TaskSpec

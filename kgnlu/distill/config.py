@@ -8,9 +8,11 @@ Three jobs share the file format (``method``):
 - ``distilbert``: Sanh et al. 2019 — student initialised from every other teacher layer; loss
   α·soft-target CE at temperature T (teacher MLM head vs student MLM head) + β·MLM + γ·(1 − cos)
   of the last hidden states.
-- ``tinybert``: Jiao et al. 2020 — general distillation (embedding MSE, hidden-state MSE through
-  learned projections, attention MSE, over a layer map), then, when ``task`` is set,
-  task-specific distillation on the WordNet supersense task (prediction-layer soft CE).
+- ``tinybert``: Jiao et al. 2020 — general distillation from a randomly initialised student
+  (embedding MSE, hidden-state MSE through learned projections, attention-score MSE, over a layer
+  map), then, when ``task`` is set, task-specific distillation on the WordNet supersense task in
+  the paper's two steps — intermediate-layer distillation on (augmented) task data, then
+  prediction-layer soft CE (:mod:`kgnlu.distill.task`, :mod:`kgnlu.distill.augmentation`).
 
 Data and trainer sections are the pretraining ones (:class:`~kgnlu.pretrain.config.DataSpec`,
 :class:`~kgnlu.training.trainer.TrainerConfig`), so corpora, masking and schedules read the same everywhere.
@@ -44,9 +46,10 @@ class StudentSpec:
     # None: the teacher's ratio ffn/hidden times the student's width; smaller at the teacher's hidden
     # width = a narrower FFN initialised from the teacher's most important neurons
     ffn_size: int | None = None
-    # "auto": copy the teacher's embeddings and layers when the widths match, else random (BERT init);
-    # "teacher": insist on copying (error across widths); "random": never copy
-    init: Literal["auto", "teacher", "random"] = "auto"
+    # "auto": copy the teacher's embeddings and layers when the widths match, else random (BERT init)
+    # — for method tinybert "auto" means "random" (the paper distils from scratch);
+    # "teacher" (alias "teacher_layers"): insist on copying (error across widths); "random": never copy
+    init: Literal["auto", "teacher", "teacher_layers", "random"] = "auto"
     # teacher layers (0-based) copied into the student's layers; None = DistilBERT's "one out of
     # two" spread with both ends kept (0, 3, 5 for 3 of 6; 0, 5 for 2 of 6; see layer_map.py)
     init_layers: list[int] | None = None
@@ -55,6 +58,8 @@ class StudentSpec:
     keep_injections: bool = True
 
     def __post_init__(self) -> None:
+        if self.init == "teacher_layers":
+            self.init = "teacher"
         if self.num_layers < 1:
             raise ConfigError(f"student.num_layers must be >= 1, got {self.num_layers}")
         for name in ("hidden_size", "num_heads", "ffn_size"):
@@ -67,13 +72,39 @@ class StudentSpec:
 
 
 @dataclass
+class AugmentSpec:
+    """TinyBERT's data augmentation of the task's train examples (Algorithm 1; :mod:`.augmentation`)."""
+
+    copies: int = 20  # N_a augmented copies per example (0 = no augmentation)
+    p_replace: float = 0.4  # p_t, the chance each replaceable word is replaced in a copy
+    candidates: int = 15  # K candidates per word
+    # multi-piece words' candidates (the paper: GloVe neighbours): WordNet synonyms, MiniLM
+    # input-embedding neighbours, or synonyms first then neighbours up to K
+    neighbours: Literal["wordnet", "embedding", "wordnet+embedding"] = "wordnet+embedding"
+    # single-piece words' candidates: the MLM head fitted on the frozen teacher
+    # (configs/distill-mlm-head.yaml); "" = neighbours for every word (not the paper's)
+    mlm_head: str = "runs/minilm-mlm-head/mlm_head"
+    seed: int = 0
+    # augment only the first N train examples (the rest stay, unaugmented): a CPU budget that
+    # trains on a few thousand augmented glosses need not pay the MLM passes for all 84,000
+    max_examples: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.copies < 0 or self.candidates < 1 or not 0.0 <= self.p_replace <= 1.0:
+            raise ConfigError(f"task.augment needs copies >= 0, candidates >= 1 and 0 <= p_replace <= 1 "
+                              f"(got {self.copies}, {self.candidates}, {self.p_replace})")
+
+
+@dataclass
 class TaskSpec:
     """TinyBERT's second stage: task-specific distillation on WordNet supersenses (gloss → 45 labels).
 
     The teacher's classifier is fine-tuned with the supersense task's fixed recipe
-    (:class:`kgnlu.data.supersense.FinetuneConfig`: same examples, steps, lr for every model); the
-    student's classifier then sees the same train examples for as many steps, with the teacher's
-    logits as its only targets.
+    (:class:`kgnlu.data.supersense.FinetuneConfig`: same examples, steps, lr for every model). The
+    student then learns in TinyBERT's two steps on the augmented train examples: intermediate-layer
+    distillation (the general stage's losses, against the fine-tuned teacher encoder) for
+    ``intermediate_steps``, then prediction-layer distillation (the teacher classifier's logits as
+    its only targets) for the recipe's step count (capped by ``max_steps``).
     """
 
     name: Literal["supersense"] = "supersense"
@@ -81,6 +112,12 @@ class TaskSpec:
     student_lr: float = 5e-4  # the recipe's lr; the student's classifier starts fresh, as the teacher's did
     temperature: float = 1.0  # TinyBERT's t = 1
     hard_weight: float = 0.0  # optional CE on gold labels beside the soft targets (TinyBERT: 0)
+    # step 1, intermediate-layer distillation on task data (TinyBERT: 20 epochs of the augmented
+    # set); None = as many steps as step 2, 0 = skip (kgnlu's old prediction-only stage)
+    intermediate_steps: int | None = None
+    intermediate_lr: float = 5e-4
+    prediction_steps: int | None = None  # step 2; None = the recipe's epochs over the original train examples
+    augment: AugmentSpec = field(default_factory=AugmentSpec)  # copies: 0 = no augmentation
     seed: int = 0  # the split's seed (supersense_splits)
     # caps the steps of both task stages (the recipe's otherwise); `kgnlu distill --max-steps` sets
     # it with trainer.max_steps, so that one option bounds every stage of a run
@@ -119,6 +156,8 @@ class DistillConfig:
     # student hidden-state index (1..M) → teacher hidden-state index; None = TinyBERT's uniform
     # map g(m) = m·N/M (hidden index 0, the embeddings, always maps to 0)
     layer_map: list[int] | None = None
+    # tinybert: "scores" = MSE of pre-softmax attention scores (the paper); "probs" = of probabilities
+    attention_loss: Literal["scores", "probs"] = "scores"
     task: TaskSpec | None = None  # tinybert only: run task-specific distillation after the general one
     data: DataSpec = field(default_factory=DataSpec)
     linked: LinkedData = field(default_factory=LinkedData)  # KG-fused teachers: entity-linked batches
@@ -143,6 +182,10 @@ class DistillConfig:
         if self.method == "distilbert" and self.mlm_head is None:
             raise ConfigError("distilbert needs the teacher's MLM head: set mlm_head to the folder the "
                               "mlm_head job wrote (e.g. runs/minilm-mlm-head/mlm_head)")
+        if self.attention_loss not in ("scores", "probs"):
+            raise ConfigError(f"attention_loss must be scores or probs, got {self.attention_loss!r}")
+        if self.method == "tinybert" and self.student.init == "auto":
+            self.student = dataclasses.replace(self.student, init="random")  # the paper distils from scratch
         if self.task is not None and self.method != "tinybert":
             raise ConfigError("task-specific distillation (task:) is TinyBERT's second stage; use method: tinybert")
         if bool(self.linked.corpus) != bool(self.linked.graph):

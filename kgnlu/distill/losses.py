@@ -3,15 +3,15 @@
 DistilBERT (Sanh et al. 2019): :func:`soft_cross_entropy` at temperature T on MLM distributions,
 the ordinary MLM loss (the student head's own cross entropy), :func:`cosine_loss` of hidden states.
 TinyBERT (Jiao et al. 2020): :func:`hidden_mse` for the embedding layer and each mapped hidden
-layer (after a learned projection when widths differ), :func:`attention_mse` per mapped layer, and
-:func:`soft_cross_entropy` on the prediction layer in the task stage.
+layer (after a learned projection W_h, identity-initialised at equal width), an attention loss per
+mapped layer (below), and :func:`soft_cross_entropy` on the prediction layer in the task stage.
 
-Attention: kgnlu's encoder returns attention *probabilities* (its eager path; SDPA returns
-none), and TinyBERT's released code compares the pre-softmax *scores* (with masked entries
-zeroed). We use MSE on probabilities, a common variant (MiniLM-style attention transfer compares
-distributions too): it needs no second attention implementation, and probabilities are bounded,
-so the term does not need its own scale. The value is therefore not numerically comparable to
-TinyBERT's logged attention loss.
+Attention (``attention_loss`` in the config): ``scores`` — TinyBERT's own loss (eq. 7–8; the
+released ``general_distill.py``/``task_distill.py``): MSE between the student's and the teacher's
+*pre-softmax* score matrices QKᵀ/√d, head by head (:func:`attention_score_mse`; scores from
+:mod:`kgnlu.distill.scores`). ``probs`` — MSE on the softmax probabilities (:func:`attention_mse`),
+kgnlu's earlier variant (MiniLM-style attention transfer compares distributions too); bounded,
+but not TinyBERT's loss.
 """
 
 from __future__ import annotations
@@ -79,3 +79,25 @@ def attention_mse(student_probs: torch.Tensor, teacher_probs: torch.Tensor,
     pairs = token[:, None, :, None] * token[:, None, None, :]  # (B, 1, S, S)
     squared = (student_probs.float() - teacher_probs.detach().float()).pow(2) * pairs
     return squared.sum() / (pairs.sum() * heads).clamp(min=1.0)
+
+
+def attention_score_mse(student_scores: torch.Tensor, teacher_scores: torch.Tensor,
+                        mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, h, S, S), (B, h, S, S) pre-softmax scores, mask (B, S) → mean squared error over heads
+    and real (query, key) pairs.
+
+    TinyBERT's released code replaces masked scores by 0 in both maps (``torch.where(x <= -1e2, 0,
+    x)``, its mask being an added −10000) so that they add nothing; we select by the attention mask
+    instead of by value (a genuine score below −100 is kept), with ``torch.where`` so that −inf or
+    ``finfo.min`` fill values never meet arithmetic (0 · −inf = nan). TinyBERT's MSELoss then
+    divides by every entry, pads included; we divide by the real pairs × heads, as
+    :func:`attention_mse` does — the same gradient direction, a batch-dependent scale of
+    (real pairs)/(S²) apart.
+    """
+    batch, heads, seq, _ = student_scores.shape
+    token = _token_mask(mask, student_scores.new_zeros(batch, seq)).bool()
+    pairs = (token[:, None, :, None] & token[:, None, None, :])  # (B, 1, S, S)
+    zero = student_scores.new_zeros(())
+    s = torch.where(pairs, student_scores.float(), zero.float())
+    t = torch.where(pairs, teacher_scores.detach().float(), zero.float())
+    return (s - t).pow(2).sum() / (pairs.sum() * heads).clamp(min=1.0)

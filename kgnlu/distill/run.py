@@ -81,7 +81,7 @@ def build_model(config: DistillConfig, teacher: nn.Module) -> tuple[nn.Module, d
         head = load_mlm_head(config.mlm_head, base_encoder(teacher))
         model = DistilBertDistiller(teacher, head, student, config.losses, config.temperature)
         return model, info
-    model = TinyBertDistiller(teacher, student, config.losses, config.layer_map)
+    model = TinyBertDistiller(teacher, student, config.losses, config.layer_map, config.attention_loss)
     info["layer_map"] = model.layer_map
     return model, info
 
@@ -140,7 +140,8 @@ def run_distillation(config: DistillConfig) -> dict[str, Any]:
         if config.task is not None:
             from kgnlu.distill.task import run_task_distillation
 
-            summary["task"] = run_task_distillation(teacher, student, tokenizer, config.task, run_dir / "task")
+            summary["task"] = run_task_distillation(teacher, student, tokenizer, config.task, run_dir / "task",
+                                                    config.losses, config.layer_map, config.attention_loss)
     summary["total_seconds"] = round(time.perf_counter() - start, 3)
     with atomic_write(run_dir / "summary.json") as f:
         f.write(json.dumps(summary, indent=2) + "\n")

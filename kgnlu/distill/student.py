@@ -1,6 +1,6 @@
 """Building a student from a teacher, the learned width projections, and saving/loading students.
 
-    student, copied = build_student(teacher, StudentSpec(num_layers=3))   # copied: [0, 2, 4]
+    student, copied = build_student(teacher, StudentSpec(num_layers=3))   # 6-layer teacher: copied [0, 3, 5]
     save_student(student, tokenizer, "runs/distill-3layer/student", provenance)
     encoder, tokenizer = load_student("runs/distill-3layer/student")     # or Encoder.from_pretrained
 

@@ -1,17 +1,20 @@
-"""TinyBERT-style distillation (Jiao et al. 2020), both stages, as Trainer modules.
+"""TinyBERT distillation (Jiao et al. 2020) as Trainer modules: the transformer-layer losses and
+the prediction-layer loss.
 
-General distillation (:class:`TinyBertDistiller`), on unlabelled text::
+:class:`TinyBertDistiller` — general distillation on unlabelled text, and the first half of the
+task stage (intermediate-layer distillation on task data, :mod:`kgnlu.distill.task`)::
 
-    L = w_e·MSE(W_e·E_s, E_t) + w_h·Σ_m MSE(W_h·H_s[m], H_t[g(m)]) + w_a·Σ_m MSE(A_s[m], A_t[g(m)])
+    L = w_e·MSE(W_e·E_s, E_t) + w_h·Σ_m MSE(W_h·H_s[m], H_t[g(m)]) + w_a·Σ_m (1/h)·Σ_i MSE(A_s[m]_i, A_t[g(m)]_i)
 
 with g the layer map (:mod:`.layer_map`), W_e / W_h learned projections (identity-initialised at
-equal width, :class:`~kgnlu.distill.student.WidthProjection`) and A the attention maps of each
-mapped layer, averaged over heads and real (query, key) pairs. We compare attention
-*probabilities*, not TinyBERT's pre-softmax scores (see :mod:`.losses`). The inputs are the
-MLM instances with the masking undone (TinyBERT distils on clean text): original token =
-``labels`` where a position was masked, else ``input_ids``.
+equal width, :class:`~kgnlu.distill.student.WidthProjection`) and A_i head i's attention matrix of
+a mapped layer over real (query, key) pairs: the pre-softmax scores QKᵀ/√d with
+``attention_loss="scores"`` (TinyBERT's eq. 7–8, :func:`~kgnlu.distill.losses.attention_score_mse`),
+or the probabilities with ``"probs"`` (kgnlu's earlier variant). On MLM instances the inputs are
+the instances with the masking undone (TinyBERT distils on clean text): original token =
+``labels`` where a position was masked, else ``input_ids``; task batches carry no MLM labels.
 
-Task-specific distillation (:class:`PredictionDistiller`): a fine-tuned teacher classifier's
+:class:`PredictionDistiller` — the task stage's second half: a fine-tuned teacher classifier's
 logits are the soft targets of the student classifier, L = CE(softmax(z_t/t), log softmax(z_s/t))
 (+ an optional weight on the gold labels). kgnlu's task here is WordNet supersense
 classification (:mod:`kgnlu.distill.task`).
@@ -26,7 +29,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from kgnlu.distill.layer_map import uniform_layer_map, validate_layer_map
-from kgnlu.distill.losses import attention_mse, hidden_mse, soft_cross_entropy
+from kgnlu.distill.losses import attention_mse, attention_score_mse, hidden_mse, soft_cross_entropy
+from kgnlu.distill.scores import run_with_scores
 from kgnlu.distill.student import WidthProjection
 from kgnlu.distill.teacher import freeze, run_encoder
 from kgnlu.encoders.objectives.base import IGNORE
@@ -40,10 +44,16 @@ def unmask(input_ids: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor
     return torch.where(labels != IGNORE, labels, input_ids)
 
 
+ATTENTION_LOSSES = ("scores", "probs")  # TinyBERT's pre-softmax scores; softmax probabilities
+
+
 class TinyBertDistiller(nn.Module):
     def __init__(self, teacher: nn.Module, student: nn.Module, weights: Mapping[str, float],
-                 layer_map: list[int] | None = None):
+                 layer_map: list[int] | None = None, attention_loss: str = "scores"):
         super().__init__()
+        if attention_loss not in ATTENTION_LOSSES:
+            raise DistillationError(f"attention_loss must be one of {', '.join(ATTENTION_LOSSES)}, got {attention_loss!r}")
+        self.attention_loss = attention_loss
         ts, ss = teacher.config, student.config
         self.layer_map = (validate_layer_map(layer_map, ss.num_layers, ts.num_layers) if layer_map is not None
                           else uniform_layer_map(ss.num_layers, ts.num_layers))
@@ -73,9 +83,16 @@ class TinyBertDistiller(nn.Module):
         ids = unmask(input_ids, labels)
         mask = batch.get("attention_mask")
         need_attention = bool(self.weights.get("attention"))
-        with torch.no_grad():
-            t_out = run_encoder(self.teacher, ids, batch, hidden_states=True, attentions=need_attention)
-        s_out = run_encoder(self.student, ids, batch, hidden_states=True, attentions=need_attention)
+        if need_attention and self.attention_loss == "scores":
+            with torch.no_grad():
+                t_out, t_att = run_with_scores(self.teacher, ids, batch)
+            s_out, s_att = run_with_scores(self.student, ids, batch)
+            compare = attention_score_mse
+        else:
+            with torch.no_grad():
+                t_out = run_encoder(self.teacher, ids, batch, hidden_states=True, attentions=need_attention)
+            s_out = run_encoder(self.student, ids, batch, hidden_states=True, attentions=need_attention)
+            t_att, s_att, compare = t_out.attentions, s_out.attentions, attention_mse
         parts = {"embedding": hidden_mse(self.embedding_projection(s_out.hidden_states[0]), t_out.hidden_states[0], mask)}
         hidden = attention = None
         for m in range(1, len(self.layer_map)):
@@ -83,7 +100,7 @@ class TinyBertDistiller(nn.Module):
             h = hidden_mse(self.hidden_projection(s_out.hidden_states[m]), t_out.hidden_states[g], mask)
             hidden = h if hidden is None else hidden + h
             if need_attention:
-                a = attention_mse(s_out.attentions[m - 1], t_out.attentions[g - 1], mask)
+                a = compare(s_att[m - 1], t_att[g - 1], mask)
                 attention = a if attention is None else attention + a
         parts["hidden"] = hidden
         if attention is not None:

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from kgnlu.encoders.config import EncoderConfig
+from kgnlu.encoders.matmul import Linear
 from kgnlu.encoders.padding import Packing
 
 
@@ -39,8 +40,8 @@ class SelfAttention(nn.Module):
         self.backend = config.attention_backend
         self.dropout_p = config.attention_dropout
         # One matmul for Q, K and V (rows: [Q; K; V], each H×H) instead of three.
-        self.qkv = nn.Linear(config.hidden_size, 3 * config.hidden_size)
-        self.out = nn.Linear(config.hidden_size, config.hidden_size)
+        self.qkv = Linear(config.hidden_size, 3 * config.hidden_size)
+        self.out = Linear(config.hidden_size, config.hidden_size)
 
     def forward(self, x: torch.Tensor, packing: Packing, mask: torch.Tensor | None,
                 return_probs: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -61,6 +62,8 @@ class SelfAttention(nn.Module):
                dropout_p: float) -> tuple[torch.Tensor, torch.Tensor]:
         """The textbook path: softmax(QKᵀ/√d + mask) V, returning the probabilities too."""
         scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_size)  # (B, h, S, S)
+        if getattr(self, "record_scores", False):  # TinyBERT distillation reads these (kgnlu.distill.scores)
+            self.scores = scores  # (B, h, S, S) pre-softmax, before the mask; off (one getattr) otherwise
         if mask is None and self.causal:
             seq = q.shape[2]
             mask = torch.ones(seq, seq, dtype=torch.bool, device=q.device).tril()

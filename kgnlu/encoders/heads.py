@@ -16,6 +16,7 @@ from kgnlu.encoders.config import EncoderConfig
 from kgnlu.encoders.encoder import Encoder, Pooler
 from kgnlu.encoders.init import initialize
 from kgnlu.encoders.layer import ACTIVATION_FUNCTIONS
+from kgnlu.encoders.matmul import Linear, linear
 from kgnlu.encoders.outputs import EncoderOutput, HeadOutput
 from kgnlu.errors import ConfigError
 from kgnlu.registry import Registry
@@ -30,7 +31,7 @@ class TokenTransform(nn.Module):
 
     def __init__(self, config: EncoderConfig, out_size: int):
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, out_size)
+        self.dense = Linear(config.hidden_size, out_size)
         self.activation = ACTIVATION_FUNCTIONS[config.activation]
         self.norm = nn.LayerNorm(out_size, eps=config.layer_norm_eps)
 
@@ -53,7 +54,7 @@ class VocabularyDecoder(nn.Module):
         return self.embedding.weight if self.tied else self.own_weight
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight, self.bias)
+        return linear(x, self.weight, self.bias)  # oneDNN on CPU: MKL is slow at this (M, E)·(V, E)ᵀ shape
 
 
 def select_labelled(hidden: torch.Tensor, labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:

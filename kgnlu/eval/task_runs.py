@@ -265,16 +265,22 @@ def run_fewshot(model: Path, kind: str = "auto", shots: Sequence[int] | None = N
         from kgnlu.kg import KnowledgeGraph
 
         kg = KnowledgeGraph.load(graph, verify=False)
-    examples = country_capital_examples(kg, seed=seed, limit=limit or None)
+    # GPT-3: demonstrations come from a training split held out of the task; --limit caps the rest
+    from kgnlu.eval.fewshot import DEMO_POOL_SIZE
+    from kgnlu.qa.fewshot_prompts import split_demonstration_pool
+
+    items = country_capital_examples(kg, seed=seed)
+    pool, examples = split_demonstration_pool(items, min(DEMO_POOL_SIZE, len(items) // 2), seed)
+    examples = examples[:limit] if limit else examples
     if facts:
         from kgnlu.qa import KGQA
 
         retriever = KGQA(kg)
-        examples = [FewShotExample(e.question, e.choices, e.answer_index, tuple(retriever.facts(e.question)), e.id)
-                    for e in examples]
+        examples, pool = ([FewShotExample(e.question, e.choices, e.answer_index, tuple(retriever.facts(e.question)),
+                                          e.id) for e in part] for part in (examples, pool))
     scorer = open_scorer(model, kind, batch_size=batch_size)
     rep = run_fewshot_eval(scorer, examples, list(shots or [0, 1, 5]), list(normalize or ["length"]), seed,
-                           task="country capitals", facts=[False, True] if facts else [False])
+                           task="country capitals", facts=[False, True] if facts else [False], pool=pool)
     rep["model"] = str(model)
     md = markdown_report(rep)
     write_report(out, "fewshot", rep, md)

@@ -167,8 +167,12 @@ class KGEncoder(nn.Module):
         x, packing, mask = self._inject(0, x, packing, mask, word_mask, state, use_packing)
         hidden = [packing.unpack(x)[:, :seq_len]] if output_hidden_states else []
         probs = []
+        aware = next((i.entity_aware for i in self.injections.values() if getattr(i, "entity_aware", None)), None)
         for index in range(encoder.config.num_layers):
-            x, layer_probs = encoder.layers.run_layer(index, x, packing, mask, output_attentions)
+            if aware is not None and state.appended:  # LUKE's entity-aware attention over words + entities
+                x, layer_probs = aware.run_layer(encoder.layers, index, x, packing, mask, seq_len, output_attentions)
+            else:
+                x, layer_probs = encoder.layers.run_layer(index, x, packing, mask, output_attentions)
             x, packing, mask = self._inject(index + 1, x, packing, mask, word_mask, state, use_packing)
             if output_hidden_states:
                 hidden.append(packing.unpack(x)[:, :seq_len])

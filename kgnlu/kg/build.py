@@ -65,6 +65,7 @@ def build_graph(
 
         add_short_names(builder)
     data = builder.finalize()
+    del builder  # data has what writing needs: the id tables, alias dicts and triple chunks go now
     if len(data.triples) == 0:  # legal (a graph of labels only), but almost always a wrong input
         message = (f"warning: no triples were read from {', '.join(s.spec for s in resolved) or 'no sources'}; "
                    "the graph will have no edges (check the files' format and contents)")

@@ -41,6 +41,12 @@ class KnowledgeGraph:
         def arr(rel: str) -> np.ndarray:
             return np.load(root / rel, mmap_mode="r")
 
+        def view(rel: str) -> np.ndarray:
+            # a plain ndarray view of the mapping (still mapped, lazily paged): indexing or slicing
+            # a np.memmap builds a memmap object per access (µs each), which dominated lookups
+            # and walks (issue 22)
+            return np.asarray(arr(rel))
+
         self._ids = StringTable(root / "entities" / "ids", order=arr("entities/ids_order.npy"))
         self._labels = StringTable(root / "entities" / "labels")
         self._texts = StringTable(root / "entities" / "texts")
@@ -49,12 +55,12 @@ class KnowledgeGraph:
         self._relation_labels = StringTable(root / "relations" / "labels")
         self.triples = arr("triples.npy")  # int32 [T, 3]
         self.triple_split = arr("triple_split.npy")  # uint8 [T]
-        self.walker = CSRWalker(self.triples, arr("csr/out_indptr.npy"), arr("csr/in_indptr.npy"),
-                                arr("csr/in_index.npy"))
+        self.walker = CSRWalker(np.asarray(self.triples), view("csr/out_indptr.npy"), view("csr/in_indptr.npy"),
+                                view("csr/in_index.npy"))
         self._alias_keys = StringTable(root / "aliases" / "keys")
-        self._alias_indptr = arr("aliases/indptr.npy")
-        self._alias_entities = arr("aliases/entities.npy")
-        self._alias_priors = arr("aliases/priors.npy")
+        self._alias_indptr = view("aliases/indptr.npy")
+        self._alias_entities = view("aliases/entities.npy")
+        self._alias_priors = view("aliases/priors.npy")
         self._store = None
 
     @classmethod
@@ -185,7 +191,9 @@ class KnowledgeGraph:
         """Internal id by external id or full IRI; -1 when absent."""
         e = self._ids.find(ext_id_or_iri)
         if e < 0:
-            e = self._ids.find(compact(ext_id_or_iri, self.prefixes))
+            short = compact(ext_id_or_iri, self.prefixes)
+            if short != ext_id_or_iri:  # a label or alias compacts to itself: one search is enough
+                e = self._ids.find(short)
         return e
 
     def aliases(self, surface: str) -> list[tuple[int, float]]:
@@ -228,26 +236,32 @@ class KnowledgeGraph:
 
     # -- walks ---------------------------------------------------------------------------------
     def neighbors(self, entity: str | int, *, direction: str = "both",
-                  relation: str | int | None = None) -> list[Step]:
-        """Edges at an entity: ``direction`` "out" (entity is head), "in" or "both"."""
+                  relation: str | int | None = None, fanout: int | None = None) -> list[Step]:
+        """Edges at an entity: ``direction`` "out" (entity is head), "in" or "both"; ``fanout``
+        samples at most that many per direction (a hub's slice is never read whole)."""
         e = self.lookup(entity)
         rels = None if relation is None else [relation if isinstance(relation, int)
                                                else self.relation_index(relation)]
-        return self.walker.neighbors(e, direction, rels)
+        return self.walker.neighbors(e, direction, rels, fanout)
 
     def subgraph(self, seeds: Iterable[str | int], hops: int = 2, *, direction: str = "both",
-                 relations: Iterable[str | int] | None = None,
-                 max_nodes: int | None = None) -> Subgraph:
+                 relations: Iterable[str | int] | None = None, max_nodes: int | None = None,
+                 fanout: int | None = None) -> Subgraph:
+        """Breadth-first walk. Bounds (:mod:`kgnlu.kg.traversal`): ``max_nodes`` stops the walk once
+        it has that many nodes; ``fanout`` samples at most that many edges per node and direction
+        (evenly strided over its CSR slice); ``relations`` are found by binary search on the
+        out-side. With both bounds a walk costs what it returns, whatever the hubs' degrees."""
         ids = [self.lookup(s) for s in seeds]
         rels = None if relations is None else [r if isinstance(r, int) else self.relation_index(r)
                                                for r in relations]
         return self.walker.subgraph(ids, hops, direction=direction, relations=rels,
-                                    max_nodes=max_nodes)
+                                    max_nodes=max_nodes, fanout=fanout)
 
     def paths(self, source: str | int, target: str | int, *, max_hops: int = 3,
-              limit: int = 100) -> list[list[Step]]:
-        """Shortest relation paths between two entities (edges may be walked backwards)."""
-        return self.walker.paths(self.lookup(source), self.lookup(target), max_hops, limit)
+              limit: int = 100, fanout: int | None = None) -> list[list[Step]]:
+        """Shortest relation paths between two entities (edges may be walked backwards);
+        ``fanout`` samples each node's edges (bounded on hubs, may miss a path through one)."""
+        return self.walker.paths(self.lookup(source), self.lookup(target), max_hops, limit, fanout)
 
     def describe_step(self, step: Step) -> str:
         h, r, t = self.entity_label(step.head), self.relation_label(step.relation), self.entity_label(step.tail)

@@ -346,7 +346,10 @@ def evaluate_fewshot(scorer: CausalLMScorer, examples: Sequence[FewShotExample],
                      instruction: str | None = DEFAULT_INSTRUCTION, fmt: PromptFormat = DEFAULT_FORMAT,
                      with_facts: bool = True) -> dict:
     """Accuracy of picking the highest-scoring choice, with ``shots`` demonstrations per query drawn
-    (by ``seed``) from ``pool`` (default: the other ``examples``). ``with_facts=False`` drops every
+    (by ``seed``) from ``pool``, never the query itself. GPT-3's protocol: ``pool`` = the task's
+    training split (:func:`~kgnlu.qa.fewshot_prompts.split_demonstration_pool`; what
+    :func:`kgnlu.eval.fewshot.run_fewshot_eval` passes); ``pool=None`` draws from the other
+    ``examples`` (leave-one-out: demonstrations from the evaluated set). ``with_facts=False`` drops every
     example's facts from the prompts (to measure what the facts add).
 
     Returns ``{"accuracy", "correct", "examples", "shots", "normalize", "seed", "chance",

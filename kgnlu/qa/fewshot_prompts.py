@@ -1,5 +1,6 @@
 """In-context prompts (GPT-3, Brown et al. 2020): zero-, one- and few-shot, with optional graph facts.
 
+    pool, evaluated = split_demonstration_pool(examples, pool_size=32, seed=0)   # disjoint (GPT-3)
     query = FewShotExample("What is the capital of France?", ["Paris", "Lyon", "Nice"], 0)
     demos = sample_demos(pool, k=3, seed=0, query=query)      # never the query itself
     prompt = build_prompt("Answer the question.", demos, query, facts=["France capital Paris"])
@@ -23,6 +24,7 @@ question holding "\\n\\nQ: ...\\nA:" cannot forge extra demonstrations: it stays
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -133,18 +135,43 @@ def build_prompt(instruction: str | None, demos: Sequence[FewShotExample], query
 
 def sample_demos(pool: Sequence[FewShotExample], k: int, seed: int, query: FewShotExample | str,
                  key: str = "") -> list[FewShotExample]:
-    """``k`` demonstrations drawn without replacement from ``pool``, never one with the query's
-    question. The draw depends only on ``seed``, ``key`` (e.g. the query's id) and the question,
+    """``k`` demonstrations drawn without replacement from ``pool``, never the query itself (same
+    question, or same non-empty id). GPT-3's protocol passes the task's training split as ``pool``
+    (:func:`split_demonstration_pool`); passing the evaluated items themselves is leave-one-out. The draw depends only on ``seed``, ``key`` (e.g. the query's id) and the question,
     not on evaluation order, so a query gets the same demonstrations in any run or batch."""
     if k < 0:
         raise ConfigError(f"shots must be >= 0, got {k}")
     if k == 0:
         return []
     question = query if isinstance(query, str) else query.question
-    candidates = [d for d in pool if d.question != question]
+    query_id = "" if isinstance(query, str) else query.id
+    candidates = [d for d in pool if d.question != question and not (query_id and d.id == query_id)]
     if len(candidates) < k:
         raise ConfigError(f"{k}-shot needs {k} demonstrations besides the query but the pool has "
                           f"{len(candidates)}; lower shots or pass a larger pool")
     # random.Random seeded with a str hashes it with SHA-512: stable across processes and runs.
     rng = random.Random(f"{seed}\x1f{key}\x1f{question}")
     return rng.sample(candidates, k)
+
+
+def split_demonstration_pool(examples: Sequence[FewShotExample], pool_size: int, seed: int = 0
+                             ) -> tuple[list[FewShotExample], list[FewShotExample]]:
+    """(demonstration pool, evaluation items): GPT-3 draws each query's K demonstrations from the
+    task's training set, never from the items it evaluates. For a task with one list of items this
+    holds out ``pool_size`` of them as that training split: the ones whose SHA-256 of (seed, id or
+    question) ranks lowest, so the split depends on the seed and the items, not on their order. An
+    evaluation item whose question also appears in the pool is dropped, so the two share no question.
+    Both lists keep the input order."""
+    if not 0 < pool_size < len(examples):
+        raise ConfigError(f"a demonstration pool of {pool_size} needs more than {pool_size} examples "
+                          f"(got {len(examples)}); lower the pool size or pass more examples")
+
+    def rank(example: FewShotExample) -> str:
+        return hashlib.sha256(f"{seed}\x1f{example.id or example.question}".encode()).hexdigest()
+
+    order = sorted(range(len(examples)), key=lambda i: rank(examples[i]))
+    chosen = set(order[:pool_size])
+    pool = [e for i, e in enumerate(examples) if i in chosen]
+    questions = {e.question for e in pool}
+    evaluated = [e for i, e in enumerate(examples) if i not in chosen and e.question not in questions]
+    return pool, evaluated

@@ -226,9 +226,8 @@ def walkable_first_steps(kg, entities: list[int], paths) -> torch.Tensor:
     first = torch.tensor([p.symbols()[0] if len(p) else -1 for p in paths])  # (P,)
     out = torch.zeros(len(entities), len(paths), dtype=torch.bool)
     for i, entity in enumerate(entities):
-        rows, forward = kg.walker.edge_rows(np.array([entity], dtype=np.int64), "both")
-        relations = np.asarray(kg.walker.triples[rows][:, 1], dtype=np.int64) if len(rows) else np.zeros(0, np.int64)
-        symbols = np.unique(2 * relations + (~forward).astype(np.int64))  # RelationPath's symbol convention
+        out_rel, in_rel = kg.walker.relations_at(entity)  # a hub's edges are not read one by one
+        symbols = np.concatenate([2 * out_rel, 2 * in_rel + 1])  # RelationPath's symbol convention
         out[i] = torch.from_numpy(np.isin(first.numpy(), symbols))
     return out
 

@@ -73,10 +73,12 @@ def execute(walker, topic: int, path: RelationPath, max_frontier: int = 2000,
     out = Execution(topic, path)
     frontier = np.array([topic], dtype=np.int64)
     for step, (relation, forward) in enumerate(path.steps):
-        rows, _ = walker.edge_rows(frontier, "out" if forward else "in")
-        trip = np.asarray(walker.triples[rows])
-        keep = trip[:, 1] == relation
-        rows, trip = rows[keep], trip[keep]
+        # the relation's rows only (binary search on the out-side), at most max_frontier + 1 per
+        # node: a node with more edges of one relation truncates the frontier anyway, so the cap
+        # changes only walks that are cut already, and a hub's slice is never read whole (issue 22)
+        rows, _ = walker.edge_rows(frontier, "out" if forward else "in", relations=[relation],
+                                   fanout=max_frontier + 1)
+        trip = np.asarray(walker.triples[rows]).reshape(-1, 3)
         prev = trip[:, 0] if forward else trip[:, 2]
         other = (trip[:, 2] if forward else trip[:, 0]).astype(np.int64)
         nodes, first = np.unique(other, return_index=True)
@@ -95,10 +97,8 @@ def execute(walker, topic: int, path: RelationPath, max_frontier: int = 2000,
 
 def _with_twins(walker, trace: StepTrace, same_as: int, max_frontier: int) -> StepTrace:
     """``trace`` plus the owl:sameAs twins of its nodes (reached through the sameAs edge)."""
-    rows, forward = walker.edge_rows(trace.nodes, "both")
-    trip = np.asarray(walker.triples[rows])
-    keep = trip[:, 1] == same_as
-    rows, trip, forward = rows[keep], trip[keep], forward[keep]
+    rows, forward = walker.edge_rows(trace.nodes, "both", relations=[same_as])
+    trip = np.asarray(walker.triples[rows]).reshape(-1, 3)
     if not len(rows):
         return trace
     prev = np.where(forward, trip[:, 0], trip[:, 2]).astype(np.int64)

@@ -92,7 +92,7 @@ def sequences(draw):
 
 
 @settings(max_examples=150, deadline=None)
-@given(sequences(), st.sampled_from(["token", "whole_word", "span", "entity"]),
+@given(sequences(), st.sampled_from(["token", "whole_word", "span", "entity", "ngram"]),
        st.floats(0.05, 0.6), st.integers(0, 2**32 - 1))
 def test_masking_invariants(seq, strategy, rate, seed):
     ids, starts, spans = seq
@@ -110,7 +110,7 @@ def test_masking_invariants(seq, strategy, rate, seed):
         budget = max(1, round(rate * n))
         words = _words(maskable, starts)
         assert chosen.any() and chosen.sum() <= max(budget, min(map(len, words)))
-        if strategy in ("whole_word", "span"):  # whole words only
+        if strategy in ("whole_word", "span", "ngram"):  # whole words only
             for word in words:
                 assert chosen[word].all() or not chosen[word].any()
     again = masker(ids, starts, spans, np.random.default_rng(seed))  # deterministic by seed

@@ -109,7 +109,8 @@ def test_run_on_a_linked_corpus_with_a_saved_fused_teacher(tmp_path):
                            pad_token_id=tokenizer.pad_id))
     KGEncoder(encoder, torch.randn(graph.num_entities, ENTITY_SIZE), {2: "kar"}).save_pretrained(tmp_path / "teacher")
     raw = {"name": "kg", "out_dir": str(tmp_path / "run"), "method": "tinybert", "teacher": str(tmp_path / "teacher"),
-           "tokenizer": str(tmp_path / "tokenizer"), "student": {"num_layers": 2},
+           "tokenizer": str(tmp_path / "tokenizer"),
+           "student": {"num_layers": 2, "init": "teacher_layers"},  # tinybert's default is random (the paper)
            "data": {"batch_size": 2},
            "linked": {"corpus": str(tmp_path / "linked"), "graph": str(graph.path),
                       "data": {"max_length": 32, "max_entities": 4, "shuffle_buffer": 4}},

@@ -4,6 +4,18 @@ whose internal ids differ (different sources, orders or parse paths)."""
 from __future__ import annotations
 
 from kgnlu.kg.graph_builder import GraphBuilder, GraphData
+from kgnlu.kg.sources.rdf import blank_node_scope, read_quads
+from kgnlu.kg.sources.rdf_mapping import RdfMapper
+
+
+def generic(path) -> GraphBuilder:
+    """``path`` mapped term by term from pyoxigraph's parser (read_quads), without the N-Triples fast path."""
+    builder = GraphBuilder()
+    builder.begin_source(str(path), "rdf")
+    mapper = RdfMapper(builder, blank_node_scope(str(path)))
+    mapper.add_quads(list(read_quads(path)))
+    mapper.finish()
+    return builder
 
 
 def summarize(data: GraphData | GraphBuilder, *, bnodes: bool = True) -> dict:

@@ -16,9 +16,8 @@ from kgnlu.kg.build import build_graph
 from kgnlu.kg.graph_builder import GraphBuilder
 from kgnlu.kg.sources import ntriples_fast, parse_source
 from kgnlu.kg.sources.rdf import RdfSource, blank_node_scope, read_quads
-from kgnlu.kg.sources.rdf_mapping import RdfMapper
 from kgnlu.kg.sources.sparql import SparqlSource
-from tests.kg.rdf_summary import summarize
+from tests.kg.rdf_summary import generic, summarize
 
 PEOPLE_TTL = """\
 @prefix ex: <http://example.org/> .
@@ -45,16 +44,6 @@ EX = "http://example.org/"
 def emit(path, **kwargs) -> GraphBuilder:
     builder = GraphBuilder()
     RdfSource(path, **kwargs).emit(builder)
-    return builder
-
-
-def generic(path) -> GraphBuilder:
-    """The same file mapped term by term from read_quads (no fast path)."""
-    builder = GraphBuilder()
-    builder.begin_source(str(path), "rdf")
-    mapper = RdfMapper(builder, blank_node_scope(str(path)))
-    mapper.add_quads(list(read_quads(path)))
-    mapper.finish()
     return builder
 
 

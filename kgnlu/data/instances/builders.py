@@ -58,7 +58,7 @@ class _Masking(Builder):
         self.masker = None
         if mask:
             special.require("mask")
-            self.masker = Masker(config.masking, special.mask, vocab_size, special.all)
+            self.masker = Masker(config.effective_masking(), special.mask, vocab_size, special.all)
 
     def _assemble(self, segments: list[TokenizedSentence], rng: np.random.Generator) -> Instance:
         """[CLS] A [SEP] (B [SEP]) with segment ids 0 / 1, masked when this builder masks."""
@@ -85,7 +85,7 @@ def _special(token: int) -> TokenizedSentence:
 
 
 @INSTANCE_BUILDERS.register("mlm")
-@INSTANCE_BUILDERS.register("electra")  # ELECTRA's generator input is the same corrupted sequence
+@INSTANCE_BUILDERS.register("electra")  # the same packing; the corruption follows generator_input
 class MaskedLMBuilder(_Masking):
     """[CLS] sentences [SEP], packed greedily with whole sentences up to max_length."""
 

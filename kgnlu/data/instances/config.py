@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from kgnlu.data.instances.masking import MaskingConfig
 from kgnlu.errors import ConfigError
 
 KINDS = ("mlm", "electra", "nsp", "sop", "clm")
+GENERATOR_INPUTS = ("mask_only", "bert_80_10_10")
+#: ELECTRA's official pretrain_helpers.mask: a chosen token becomes [MASK] with probability 0.85 and
+#: otherwise stays as it is; it is never swapped for a random token (the generator's samples do that)
+ELECTRA_MASK_PROB = 0.85
 
 
 @dataclass
@@ -21,6 +25,10 @@ class InstanceConfig:
     # as RoBERTa's FULL-SENTENCES does; False keeps one document per sequence (BERT)
     cross_document: bool = False
     masking: MaskingConfig = field(default_factory=MaskingConfig)
+    # electra: what the generator sees at the chosen positions. "mask_only" is ELECTRA's own input
+    # (85% [MASK], 15% unchanged, no random tokens; masking.mask_prob/random_prob must stay at their
+    # defaults); "bert_80_10_10" applies masking.mask_prob/random_prob as BERT does (kgnlu before issue 23)
+    generator_input: Literal["mask_only", "bert_80_10_10"] = "mask_only"
     mask_pairs: bool = True  # nsp/sop: mask the pair for the MLM loss trained alongside (BERT, ALBERT)
     nsp_random_prob: float = 0.5  # BERT: half of the B segments come from another document
     sop_swap_prob: float = 0.5  # ALBERT: half of the consecutive pairs are swapped
@@ -40,3 +48,18 @@ class InstanceConfig:
                 raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.shuffle_buffer < 1 or self.random_document_buffer < 1:
             raise ConfigError("shuffle_buffer and random_document_buffer must be >= 1")
+        if self.generator_input not in GENERATOR_INPUTS:
+            raise ConfigError(f"generator_input must be one of {', '.join(GENERATOR_INPUTS)}, "
+                              f"got {self.generator_input!r}")
+        default = MaskingConfig()
+        if (self.kind == "electra" and self.generator_input == "mask_only"
+                and (self.masking.mask_prob, self.masking.random_prob) != (default.mask_prob, default.random_prob)):
+            raise ConfigError("generator_input mask_only fixes ELECTRA's corruption (85% [MASK], 15% unchanged); "
+                              "to set masking.mask_prob / random_prob yourself, also set "
+                              "data.instances.generator_input=bert_80_10_10")
+
+    def effective_masking(self) -> MaskingConfig:
+        """The corruption the builders apply: ``masking``, except ELECTRA's mask-only generator input."""
+        if self.kind == "electra" and self.generator_input == "mask_only":
+            return replace(self.masking, mask_prob=ELECTRA_MASK_PROB, random_prob=0.0)
+        return self.masking

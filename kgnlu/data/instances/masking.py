@@ -1,8 +1,11 @@
-"""Masked-LM corruption (BERT 80/10/10) with four ways to pick what to mask.
+"""Masked-LM corruption (BERT 80/10/10) with five ways to pick what to mask.
 
 - ``token``: independent tokens (BERT as published);
 - ``whole_word``: all pieces of a word together (BERT's whole-word-masking release);
 - ``span``: contiguous word spans with geometric lengths, p=0.2 clipped at 10 words (SpanBERT);
+- ``ngram``: n-grams of whole words, n <= ``max_n`` (3) drawn with p(n) ∝ 1/n (ALBERT §4.1; its
+  create_pretraining_data.py: start words in random order, n renormalised where fewer words are left,
+  shortened while it overshoots the budget, skipped if it touches a chosen word);
 - ``entity``: entity mention spans first (ERNIE 1.0's entity-level masking), the rest of the
   budget filled with whole words.
 
@@ -23,17 +26,19 @@ import numpy as np
 from kgnlu.errors import ConfigError
 
 IGNORE = -100
-STRATEGIES = ("token", "whole_word", "span", "entity")
+STRATEGIES = ("token", "whole_word", "span", "entity", "ngram")
 
 
 @dataclass
 class MaskingConfig:
     rate: float = 0.15  # BERT's 15%; RoBERTa-large and later work find 15-40% all fine
-    strategy: Literal["token", "whole_word", "span", "entity"] = "whole_word"  # whole words: no "##ing" giveaways
+    # the library default keeps whole words (no "##ing" giveaways); the BERT presets set "token" (the paper)
+    strategy: Literal["token", "whole_word", "span", "entity", "ngram"] = "whole_word"
     mask_prob: float = 0.8  # share of chosen tokens shown as [MASK]
     random_prob: float = 0.1  # share replaced by a random token; the rest (0.1) stay unchanged
     span_p: float = 0.2  # SpanBERT: span length in words ~ Geometric(0.2), mean 3.8 after clipping
     max_span: int = 10  # SpanBERT's clip
+    max_n: int = 3  # ngram: ALBERT's longest n-gram (its --ngram flag)
     max_predictions: int | None = None  # cap per sequence (BERT used 20 at length 128); None = no cap
 
     def __post_init__(self) -> None:
@@ -44,8 +49,8 @@ class MaskingConfig:
         if self.mask_prob < 0 or self.random_prob < 0 or self.mask_prob + self.random_prob > 1:
             raise ConfigError("mask_prob and random_prob must be >= 0 and sum to at most 1 "
                               f"(got {self.mask_prob} + {self.random_prob})")
-        if not 0.0 < self.span_p <= 1.0 or self.max_span < 1:
-            raise ConfigError("span_p must be in (0, 1] and max_span >= 1")
+        if not 0.0 < self.span_p <= 1.0 or self.max_span < 1 or self.max_n < 1:
+            raise ConfigError("span_p must be in (0, 1], and max_span and max_n >= 1")
 
 
 class Masker:
@@ -92,6 +97,8 @@ class Masker:
             units = words
         elif strategy == "span":
             units = self._spans(words, budget, rng)
+        elif strategy == "ngram":
+            units = self._ngrams(words, budget, rng)
         else:
             spans = [np.arange(a, b) for a, b in entities if b > a and maskable[a:b].all()]
             order = rng.permutation(len(spans))
@@ -112,13 +119,44 @@ class Masker:
             start = int(rng.integers(0, len(words) - length + 1))
             if used[start:start + length].any():
                 continue
-            used[start:start + length] = True
             unit = np.concatenate(words[start:start + length])
             if covered + len(unit) > budget and covered > 0:
-                continue
+                continue  # rejected: its words stay free for a later, shorter span
+            used[start:start + length] = True
             units.append(unit)
             covered += len(unit)
         return units
+
+    def _ngrams(self, words: list[np.ndarray], budget: int, rng: np.random.Generator) -> list[np.ndarray]:
+        """ALBERT's n-gram units (lists of positions), disjoint and within the budget together: for each
+        start word in random order, n ~ p(n) ∝ 1/n over the words left, shortened while it overshoots."""
+        units, used, covered = [], np.zeros(len(words), dtype=bool), 0
+        for start in rng.permutation(len(words)):
+            if covered >= budget:
+                break
+            n = ngram_length(rng, self.config.max_n, len(words) - int(start))
+            unit = np.concatenate(words[start:start + n])
+            while covered + len(unit) > budget and n > 1:  # ALBERT: try shorter n-grams before giving up
+                n -= 1
+                unit = np.concatenate(words[start:start + n])
+            if covered + len(unit) > budget or used[start:start + n].any():
+                continue
+            used[start:start + n] = True
+            units.append(unit)
+            covered += len(unit)
+        return units
+
+
+def ngram_probabilities(max_n: int) -> np.ndarray:
+    """(max_n,) p(n) ∝ 1/n for n = 1..max_n (ALBERT: 6/11, 3/11, 2/11 at max_n = 3)."""
+    weights = 1.0 / np.arange(1, max_n + 1)
+    return weights / weights.sum()
+
+
+def ngram_length(rng: np.random.Generator, max_n: int, available: int) -> int:
+    """One n-gram length: n ~ p(n) ∝ 1/n over n <= min(max_n, available), renormalised (ALBERT)."""
+    p = ngram_probabilities(max(1, min(max_n, available)))
+    return int(rng.choice(len(p), p=p)) + 1
 
 
 def _words(maskable: np.ndarray, word_starts: np.ndarray) -> list[np.ndarray]:

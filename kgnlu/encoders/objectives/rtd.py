@@ -11,7 +11,10 @@ sample that happens to equal the original counts as original (label 0), as in th
     loss = generator MLM loss + rtd_weight · discriminator BCE      (λ = 50 in the paper)
 
 Reads ``batch["input_ids"]`` (masked), ``batch["labels"]`` (originals at masked positions, -100
-elsewhere) and ``batch["attention_mask"]`` — the ``electra`` instance kind.
+elsewhere) and ``batch["attention_mask"]`` — the ``electra`` instance kind. Its generator input
+(``data.instances.generator_input``) defaults to ELECTRA's own: 85% of the chosen tokens [MASK],
+15% left as they are, none swapped for a random token (google-research/electra
+pretrain_helpers.mask); ``bert_80_10_10`` gives BERT's corruption, kgnlu's input before issue 23.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 Representation with Informative Entities", ACL 2019, arXiv:1905.07129, §3.4).
 
 Before the encoder runs (:meth:`prepare_batch`), of the aligned entities ``replace_fraction``
-(5%) are replaced by uniformly random entities and ``mask_fraction`` (15%) are masked — their
+(5%) are replaced by another entity (uniform over the E - 1 entities that differ from the original:
+ERNIE replaces the aligned entity with another, so a replacement never leaves it unchanged) and ``mask_fraction`` (15%) are masked — their
 token–entity alignment removed (``entity_mask`` False, id 0) — and the rest are left as they are.
 Then every originally aligned entity is predicted from the token it joined (its mention's first
 wordpiece; the last on a causal encoder): the token state goes through a dense-activation-LN
@@ -43,6 +44,13 @@ def fused_encoder(encoder, objective: str):
     return encoder
 
 
+def other_entities(ids: torch.Tensor, num_entities: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(B, M) ids → (B, M) ids drawn uniformly from the other E - 1 entities: a draw k from [0, E - 1)
+    is shifted past the original (k >= id → k + 1), which skips exactly that one id."""
+    draw = torch.randint(0, num_entities - 1, ids.shape, device=ids.device, generator=generator)
+    return draw + (draw >= ids).long()
+
+
 @OBJECTIVES.register("dea")
 class DenoisingEntityAutoencoder(Objective):
     """ERNIE's dEA (Zhang et al. 2019, arXiv:1905.07129): corrupt 5% / mask 15% of the aligned entities,
@@ -60,6 +68,8 @@ class DenoisingEntityAutoencoder(Objective):
             raise ConfigError(f"dea fractions must be >= 0 and sum to <= 1 (got {replace_fraction}, {mask_fraction})")
         if num_negatives < 1:
             raise ConfigError(f"dea num_negatives must be >= 1, got {num_negatives}")
+        if replace_fraction > 0 and table.num_embeddings < 2:
+            raise ConfigError("dea replace_fraction > 0 needs at least 2 entities (a replacement is another entity)")
         self.replace_fraction, self.mask_fraction = float(replace_fraction), float(mask_fraction)
         self.candidates, self.num_negatives = candidates, int(num_negatives)
         self._encoder = [encoder]  # owned by the caller; a list keeps it out of this module's state
@@ -76,7 +86,7 @@ class DenoisingEntityAutoencoder(Objective):
         draw = torch.rand(ids.shape, device=ids.device)
         replaced = linked & (draw < self.replace_fraction)
         masked = linked & (draw >= self.replace_fraction) & (draw < self.replace_fraction + self.mask_fraction)
-        random_ids = torch.randint(0, self.table.num_embeddings, ids.shape, device=ids.device)
+        random_ids = other_entities(ids, self.table.num_embeddings)
         corrupted = torch.where(replaced, random_ids, ids).masked_fill(masked, 0)
         originals = {"entity_original_ids": ids, "entity_original_mask": linked}
         originals.update({k: batch[k] for k in originals if k in batch})  # another objective corrupted first

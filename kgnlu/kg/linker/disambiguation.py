@@ -90,11 +90,13 @@ class Coherence:
         triples = self._triples
         out: set[int] = set()
         for x in [e, *self.members.get(e, ())]:
+            # the first max_degree edges (out, then in), sliced before reading: a hub's
+            # whole edge list is never copied (issue 22)
             lo, hi = int(self._out_indptr[x]), int(self._out_indptr[x + 1])
-            tails = triples[lo:hi, 2]
+            tails = triples[lo:min(hi, lo + self.max_degree), 2]
             lo, hi = int(self._in_indptr[x]), int(self._in_indptr[x + 1])
-            heads = triples[self._in_index[lo:hi], 0]
-            both = np.concatenate([tails, heads])[: self.max_degree]
+            heads = triples[self._in_index[lo:min(hi, lo + self.max_degree - len(tails))], 0]
+            both = np.concatenate([tails, heads])
             out.update(self.canonical[both].tolist())
         out.discard(e)
         hit = frozenset(out)

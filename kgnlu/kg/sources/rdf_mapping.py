@@ -1,8 +1,9 @@
 """How RDF statements become graph records; shared by the RDF-file and SPARQL sources.
 
-Terms travel as N-Triples tokens (``<http://...>``, ``_:label``): that is what the line-level
-N-Triples fast path cuts out of the text, and ``str()`` of a pyoxigraph term gives the same form,
-so one token → id cache serves both the fast path and the generic (term object) path.
+Terms travel as N-Triples tokens (``<http://...>``, ``_:label``): ``str()`` of a pyoxigraph term
+gives that form, and the N-Triples fast path (:mod:`ntriples_fast`) cuts the same tokens out of
+the text; it computes their external ids in pyarrow (:func:`interning.external_ids`, the same
+rule as :meth:`RdfMapper.ext_id`) and hands labels, aliases and texts to :meth:`literal_values`.
 
 The mapping:
 
@@ -54,6 +55,7 @@ _KNOWN_BASES = tuple(PREFIXES.values())
 _LABEL_TOKENS = frozenset(f"<{p}>" for p in LABEL_PREDICATES)
 _ALIAS_TOKENS = frozenset(f"<{p}>" for p in ALIAS_PREDICATES)
 _TEXT_TOKENS = frozenset(f"<{p}>" for p in TEXT_PREDICATES)
+VALUE_TOKENS = _LABEL_TOKENS | _ALIAS_TOKENS | _TEXT_TOKENS  # literals the graph keeps
 TYPE_TOKEN = f"<{RDF_TYPE}>"
 
 
@@ -168,29 +170,35 @@ class RdfMapper:
         if not rows:
             return
         self.node_ids([s for s, _, _ in rows])  # literal-only subjects are entities too
-        other = 0
-        for s, p, lit in rows:
+        kept = [(s, p, lit) for s, p, lit in rows if p in VALUE_TOKENS]
+        self.builder.literal_statements(len(rows) - len(kept))
+        self.literal_values([self.ext_id(s) for s, _, _ in kept], [p for _, p, _ in kept],
+                            [lit.value for _, _, lit in kept], [lit.language for _, _, lit in kept])
+
+    def literal_values(self, exts: Sequence[str], predicates: Sequence[str],
+                       values: Sequence[str], languages: Sequence[str | None]) -> None:
+        """Literal statements under a label, alias or text predicate (:data:`VALUE_TOKENS`), in
+        file order: subject ext id, predicate token, lexical form, language (or None)."""
+        surfaces, named = [], []  # label and alias statements, added to the builder in bulk
+        for ext, p, value, language in zip(exts, predicates, values, languages, strict=True):
             if p in _LABEL_TOKENS:
-                ext = self.ext_id(s)
-                value = lit.value
-                self.builder.alias(value, ext)
-                rank = _language_rank(lit.language)
+                surfaces.append(value)
+                named.append(ext)
+                rank = _language_rank(language)
                 best = self._labels.get(ext)
                 if best is None or rank < best[0]:
                     self._labels[ext] = (rank, value)
             elif p in _ALIAS_TOKENS:
-                self.builder.alias(lit.value, self.ext_id(s))
-            elif p in _TEXT_TOKENS:
-                ext = self.ext_id(s)
-                rank = _language_rank(lit.language)
+                surfaces.append(value)
+                named.append(ext)
+            else:
+                rank = _language_rank(language)
                 best = self._texts.get(ext)
                 if best is None or rank < best[0]:
-                    self._texts[ext] = (rank, [lit.value])
+                    self._texts[ext] = (rank, [value])
                 elif rank == best[0]:
-                    best[1].append(lit.value)
-            else:
-                other += 1
-        self.builder.literal_statements(other)
+                    best[1].append(value)
+        self.builder.aliases(surfaces, named)
 
     def finish(self) -> None:
         """Hand over the chosen labels and texts (the builder keeps the first label it gets)."""

@@ -38,12 +38,19 @@ class ModelConfig:
     # is asked as the tail query (t, r⁻¹, ?) instead of through query_h, so the head side gets its
     # own parameters. Off: the models' query_h is already the exact inverse of query_t.
     inverse_relations: bool = False
+    # RotatE's distance: "l2" = L2 norm over the 2d real coordinates (PyKEEN; kgnlu's default, so saved
+    # models keep their scores), "modulus" = the paper's Σ_i |(h∘r - t)_i|, an L1 norm over the d complex
+    # moduli, under which the paper's margins γ carry over. Other models must leave it at "l2".
+    distance: str = "l2"
 
     def __post_init__(self) -> None:
         if self.dim < 1:
             raise ConfigError(f"model.dim must be positive, got {self.dim}")
         if self.p not in (1, 2):
             raise ConfigError(f"model.p must be 1 or 2, got {self.p}")
+        if self.distance not in ("l2", "modulus") or (self.distance == "modulus" and self.name != "rotate"):
+            raise ConfigError(f"model.distance must be l2, or modulus for rotate (got {self.distance!r} for "
+                              f"{self.name}); modulus is RotatE's sum of complex moduli")
 
 
 class EmbeddingTable(nn.Module):
