@@ -73,11 +73,14 @@ def execute(walker, topic: int, path: RelationPath, max_frontier: int = 2000,
     out = Execution(topic, path)
     frontier = np.array([topic], dtype=np.int64)
     for step, (relation, forward) in enumerate(path.steps):
-        # the relation's rows only (binary search on the out-side), at most max_frontier + 1 per
-        # node: a node with more edges of one relation truncates the frontier anyway, so the cap
-        # changes only walks that are cut already, and a hub's slice is never read whole (issue 22)
+        # forward: the relation's rows only (binary search: out-rows are sorted by relation), at
+        # most max_frontier + 1 per node: a node with more edges of one relation truncates the
+        # frontier anyway, so the cap changes only walks that are cut already, and a hub's slice is
+        # never read whole (issue 22). Backward: in-rows are not sorted by relation, so a sample
+        # would be drawn before the filter and could drop the relation's few edges at a hub; they
+        # are read whole and filtered, as before.
         rows, _ = walker.edge_rows(frontier, "out" if forward else "in", relations=[relation],
-                                   fanout=max_frontier + 1)
+                                   fanout=max_frontier + 1 if forward else None)
         trip = np.asarray(walker.triples[rows]).reshape(-1, 3)
         prev = trip[:, 0] if forward else trip[:, 2]
         other = (trip[:, 2] if forward else trip[:, 0]).astype(np.int64)

@@ -255,3 +255,21 @@ def test_path_loss_is_smoothed_only_while_training_and_smoothing_is_validated():
     assert torch.allclose(smoothed(**batch)["path_loss"], 0.7 * ce + 0.3 * uniform, atol=1e-6)
     smoothed.eval()
     assert torch.allclose(smoothed(**batch)["path_loss"], ce)  # reported losses stay comparable
+
+
+def test_backward_step_at_a_hub_keeps_every_edge_of_its_relation(tmp_path):
+    """In-edges are not sorted by relation, so the frontier cap must not sample a hub's in-slice
+    before filtering it: the 3 'capital_of' edges into a hub with 60 'visited' in-edges all count,
+    however small max_frontier is (they are fewer than the cap)."""
+    from kgnlu.kg import KnowledgeGraph
+    from kgnlu.kg.build import build_graph
+
+    rows = [f"person{i}\tvisited\thub" for i in range(60)]
+    rows += [f"town{i}\tcapital_of\thub" for i in range(3)]
+    rows.insert(30, "town9\tcapital_of\thub")  # a fourth one, between the others in file order
+    (tmp_path / "hub.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    kg = KnowledgeGraph.load(build_graph([str(tmp_path / "hub.tsv")], tmp_path / "g"))
+    path = RelationPath(((kg.relation_index("capital_of"), False),))
+    ex = execute(kg.walker, kg.index_of("hub:hub"), path, max_frontier=5)  # a TSV file's ids: "FILE:name"
+    assert {kg.entity_id(a) for a in ex.answers} == {"hub:town0", "hub:town1", "hub:town2", "hub:town9"}
+    assert not ex.truncated
