@@ -148,6 +148,8 @@ def test_knowbert_norms_scale_the_span_entity_similarity():
 def test_bad_kar_and_luke_options_are_refused():
     with pytest.raises(FusionError, match="bad injection options"):
         fused("bert", "kar", {"span_fnn": True}, 2)
+    with pytest.raises(FusionError, match="threshold must be a number"):
+        fused("bert", "kar", {"threshold": "0.5"}, 2)
     with pytest.raises(FusionError, match="position_table"):
         fused("bert", "entity_tokens", {"position_table": "words"}, 0)
 

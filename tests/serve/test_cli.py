@@ -51,3 +51,15 @@ def test_a_taken_port_fails_fast_with_E107(serve_graph, capsys):
                                            ("192.168.1.5", False), ("example.org", False)])
 def test_which_hosts_are_this_machine_only(host, loopback):
     assert is_loopback(host) is loopback
+
+
+def test_malloc_arenas_are_capped_where_glibc_runs():
+    """`kgnlu serve` caps glibc's malloc arenas (docs/serving.md, memory under load); mallopt
+    returns 1 when glibc accepts the setting."""
+    import platform
+
+    from kgnlu.serve.workers import limit_malloc_arenas
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt(M_ARENA_MAX) exists in glibc only")
+    assert limit_malloc_arenas(2) is True

@@ -37,6 +37,7 @@ from torch import nn
 from kgnlu.encoders.config import EncoderConfig
 from kgnlu.encoders.encoder import Encoder
 from kgnlu.encoders.init import initialize
+from kgnlu.errors import FusionError
 from kgnlu.fusion.injection.base import (
     INJECTIONS,
     FusionState,
@@ -63,6 +64,9 @@ class KnowledgeAttentionRecontextualization(Injection):
         ``span_ffn`` / ``word_ffn`` / ``threshold`` / ``knowbert_norms``: the paper's parts (module docstring);
         ``ffn_size``: width of those feed-forward blocks (default 4·De; KnowBERT's WordNet run: 1024 at De=200)."""
         super().__init__(config, entity_size)
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)):
+            raise FusionError(f"kar threshold must be a number (the decode threshold δ on ψ) or null, "
+                              f"not {threshold!r}")
         eps = config.layer_norm_eps
         dropout_p = config.hidden_dropout if dropout is None else dropout
         ffn_size = ffn_size or 4 * entity_size
